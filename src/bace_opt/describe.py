@@ -1,0 +1,94 @@
+"""What is in an instance: the rows behind ``bace-opt info``, as plain data (no printing)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from bace_opt.network import direction_key
+from bace_opt.world import Instance, Job, Snapshot
+
+Row = dict[str, str | int | float]
+
+
+@dataclass(frozen=True)
+class Description:
+    """Tables describing an instance, each a list of rows with the same keys."""
+
+    headline: str
+    regions: list[Row]
+    links: list[Row]
+    job_mix: list[Row]
+
+
+def _shape(job: Job) -> tuple[str, int, int, int, int, int]:
+    return (
+        job.model.name,
+        job.stages,
+        job.gpus_per_stage,
+        job.micro_batches,
+        job.micro_batch_size,
+        job.seq_len,
+    )
+
+
+def describe(world: Instance | Snapshot) -> Description:
+    """Regions (GPUs, type, PUE, price range), link directions, and the job mix with the
+    bandwidth each job shape needs on each GPU type present."""
+    snapshot = world if isinstance(world, Snapshot) else None
+    instance = world.instance if isinstance(world, Snapshot) else world
+    regions: list[Row] = []
+    for r in instance.regions:
+        low, high = r.price.range()
+        row: Row = {
+            "region": r.name,
+            "gpus": r.gpus,
+            "gpu_type": r.gpu_type.name,
+            "pue": r.pue,
+            "price_min": round(low, 4),
+            "price_max": round(high, 4),
+        }
+        if snapshot:
+            row["free_gpus"] = snapshot.free_gpus[r.name]
+        regions.append(row)
+    links: list[Row] = []
+    network = instance.network
+    for direction in network.directions:
+        row = {
+            "direction": direction_key(direction),
+            "gbps": round(network.capacity[direction], 3),
+            "latency_ms": round(network.latency_s(direction) * 1000, 2),
+        }
+        if snapshot:
+            row["residual_gbps"] = round(snapshot.residual_gbps[direction], 3)
+        links.append(row)
+    counts = Counter(_shape(j) for j in instance.jobs)
+    first: dict[tuple[str, int, int, int, int, int], Job] = {}
+    for job in instance.jobs:
+        first.setdefault(_shape(job), job)
+    gpu_types = sorted({r.gpu_type for r in instance.regions}, key=lambda g: g.name)
+    job_mix: list[Row] = []
+    for shape in sorted(counts):
+        job = first[shape]
+        row = {
+            "model": shape[0],
+            "S": shape[1],
+            "g": shape[2],
+            "M": shape[3],
+            "b": shape[4],
+            "L": shape[5],
+            "jobs": counts[shape],
+        }
+        for gpu in gpu_types:
+            row[f"need@{gpu.name}"] = round(instance.need_gbps(job, gpu), 3)
+        job_mix.append(row)
+    kind = "snapshot" if snapshot else "instance"
+    total_gpus = sum(r.gpus for r in instance.regions)
+    span = max((j.arrival_s for j in instance.jobs), default=0.0)
+    headline = (
+        f"{kind} {instance.name}: {len(instance.regions)} regions ({total_gpus} GPUs), "
+        f"{len(network.directions)} link directions, {len(instance.jobs)} jobs"
+        + (f" arriving over {span / 3600:.1f} h" if instance.jobs else "")
+        + (f", epoch at t={snapshot.time_s:g} s" if snapshot else "")
+    )
+    return Description(headline, regions, links, job_mix)

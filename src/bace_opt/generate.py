@@ -1,0 +1,61 @@
+"""Expand an instance's ``workload:`` into explicit ``jobs:`` (``bace-opt generate``)."""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+from typing import Any
+
+from bace_opt.errors import InputError
+from bace_opt.loading import parse_instance, read_document
+from bace_opt.world import Job
+
+
+def job_record(job: Job) -> dict[str, Any]:
+    """A job as an instance file writes it."""
+    return {
+        "name": job.name,
+        "arrival_s": job.arrival_s,
+        "model": job.model.name,
+        "stages": job.stages,
+        "gpus_per_stage": job.gpus_per_stage,
+        "iterations": job.iterations,
+        "micro_batches": job.micro_batches,
+        "micro_batch_size": job.micro_batch_size,
+        "seq_len": job.seq_len,
+    }
+
+
+def _rebase_price_paths(doc: dict[str, Any], spec_dir: Path, out_dir: Path) -> None:
+    """Keep ``series_csv`` paths pointing at the same files from the output's folder."""
+    for region in doc.get("regions", []):
+        price = region.get("price") if isinstance(region, dict) else None
+        if isinstance(price, dict) and isinstance(price.get("series_csv"), str):
+            target = (spec_dir / price["series_csv"]).resolve()
+            price["series_csv"] = os.path.relpath(target, out_dir.resolve())
+
+
+def expand_workload(
+    spec_path: Path, out_path: Path, seed: int | None = None, count: int | None = None
+) -> tuple[dict[str, Any], int]:
+    """The instance document with its workload drawn into ``jobs:``, and how many were drawn.
+
+    ``seed`` and ``count`` override the spec's. Raises ``InputError`` for a bad spec.
+    """
+    doc = read_document(spec_path)
+    workload = doc.get("workload")
+    if not isinstance(workload, dict):
+        raise InputError(["workload: required: the generator spec to draw jobs from"])
+    doc = copy.deepcopy(doc)
+    if seed is not None:
+        doc["workload"]["seed"] = seed
+    if count is not None:
+        doc["workload"]["count"] = count
+    instance = parse_instance(doc, spec_path.parent, str(spec_path))
+    given = {j.get("name") for j in doc.get("jobs", []) if isinstance(j, dict)}
+    drawn = [job_record(j) for j in instance.jobs if j.name not in given]
+    out = {k: v for k, v in doc.items() if k != "workload"}
+    out["jobs"] = list(doc.get("jobs", [])) + drawn
+    _rebase_price_paths(out, spec_path.parent, out_path.parent)
+    return out, len(drawn)

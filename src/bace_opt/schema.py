@@ -1,0 +1,206 @@
+"""The instance and snapshot file format (DESIGN §4) as strict, frozen pydantic models.
+
+Only shapes and single-field ranges are checked here; rules that relate fields to each other
+(links to known regions, unknown models, the memory rule, ...) live in ``loading`` so every problem
+is reported with its field path in one pass. ``bace-opt schema`` prints the JSON Schema of
+``InstanceFile`` so editors can check files as people type.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag
+
+Name = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:\-]+$")]
+PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+PositiveInt = Annotated[int, Field(ge=1)]
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+
+DEFAULT_START_UTC = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _as_utc(value: datetime) -> datetime:
+    """``start_utc`` is UTC by name: a time without a zone is read as UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, Field(strict=False), AfterValidator(_as_utc)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class GpuTypeSpec(_Strict):
+    """An accelerator model."""
+
+    name: Name
+    peak_tflops: Annotated[PositiveFloat, Field(description="dense BF16/FP16 peak, TFLOPS")]
+    power_kw: Annotated[PositiveFloat, Field(description="board power under training load, kW")]
+    memory_gb: Annotated[PositiveFloat, Field(description="GPU memory, GB (1e9 bytes)")]
+
+
+class HourlyUtcPriceSpec(_Strict):
+    """A daily price profile: 24 prices in $/kWh indexed by UTC hour."""
+
+    hourly_utc: Annotated[list[FiniteFloat], Field(min_length=24, max_length=24)]
+
+
+class SeriesCsvPriceSpec(_Strict):
+    """An hourly price series in a CSV file (``utc_time,usd_per_kwh``), relative to the file."""
+
+    series_csv: Annotated[str, Field(min_length=1)]
+
+
+def _price_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "series_csv" if "series_csv" in value else "hourly_utc"
+    return "constant"
+
+
+PRICE_TAGS = frozenset({"constant", "hourly_utc", "series_csv"})
+"""Union tags pydantic puts into error paths under ``price``; ``loading`` drops them."""
+
+PriceSpec = Annotated[
+    Annotated[FiniteFloat, Tag("constant")]
+    | Annotated[HourlyUtcPriceSpec, Tag("hourly_utc")]
+    | Annotated[SeriesCsvPriceSpec, Tag("series_csv")],
+    Discriminator(_price_kind),
+]
+
+
+class RegionSpec(_Strict):
+    """A cloud region with one GPU type."""
+
+    name: Name
+    gpus: Annotated[PositiveInt, Field(description="GPUs the operator may use here")]
+    gpu_type: Name
+    pue: Annotated[float, Field(ge=1.0, le=5.0, allow_inf_nan=False)]
+    price: Annotated[PriceSpec, Field(description="$/kWh: constant, hourly_utc or series_csv")]
+
+
+class LinkSpec(_Strict):
+    """A WAN link between two regions."""
+
+    a: Name
+    b: Name
+    gbps: Annotated[PositiveFloat, Field(description="capacity per direction, Gbit/s")]
+    latency_ms: Annotated[NonNegativeFloat, Field(description="one-way latency, ms")]
+    directed: bool = False
+
+
+class ModelSpec(_Strict):
+    """An LLM profile (inline in an instance, or one file in ``models/``)."""
+
+    name: Name
+    params: PositiveFloat
+    layers: PositiveInt
+    hidden: PositiveInt
+    heads: PositiveInt | None = None
+    vocab: PositiveInt | None = None
+    seq_len: PositiveInt | None = None
+    source: str = ""
+
+
+class JobSpec(_Strict):
+    """A training job (DESIGN §2)."""
+
+    name: Name
+    arrival_s: NonNegativeFloat
+    model: Name
+    stages: PositiveInt
+    gpus_per_stage: PositiveInt
+    iterations: PositiveInt
+    micro_batches: PositiveInt
+    micro_batch_size: PositiveInt
+    seq_len: Annotated[PositiveInt | None, Field(description="default: the model's seq_len")] = None
+
+
+class PoissonArrivals(_Strict):
+    """Poisson arrivals at a constant rate."""
+
+    process: Literal["poisson"]
+    rate_per_hour: PositiveFloat
+
+
+class TraceArrivals(_Strict):
+    """Arrivals, sizes and durations replayed from a job trace (Philly format: columns
+    ``submit_offset_s``, ``duration_s``, ``num_gpus``), path relative to the file."""
+
+    process: Literal["trace"]
+    csv: Annotated[str, Field(min_length=1)]
+    start_row: Annotated[int, Field(ge=0)] = 0
+    time_scale: Annotated[PositiveFloat, Field(description="multiplies inter-arrival times")] = 1.0
+
+
+class MixEntry(_Strict):
+    """One model of the workload mix and the pipeline shapes it may take."""
+
+    model: Name
+    weight: PositiveFloat = 1.0
+    shapes: Annotated[
+        list[Annotated[list[PositiveInt], Field(min_length=2, max_length=2)]],
+        Field(min_length=1, description="[stages, gpus_per_stage] pairs"),
+    ]
+    micro_batches: PositiveInt = 16
+    micro_batch_size: PositiveInt = 4
+    seq_len: PositiveInt | None = None
+
+
+class DurationRange(_Strict):
+    """Target run times: drawn log-uniformly (Poisson), or clipped to this range (trace)."""
+
+    min_s: PositiveFloat
+    max_s: PositiveFloat
+
+
+class WorkloadSpec(_Strict):
+    """A seeded generator of jobs; ``bace-opt generate`` expands it into ``jobs:``."""
+
+    seed: Annotated[int, Field(ge=0)] = 0
+    count: Annotated[int, Field(ge=1, le=1_000_000)]
+    arrivals: Annotated[PoissonArrivals | TraceArrivals, Field(discriminator="process")]
+    mix: Annotated[list[MixEntry], Field(min_length=1)]
+    durations: DurationRange
+    reference_gpu: Annotated[
+        Name | None,
+        Field(description="GPU type iterations are sized on (default: the first gpu_types entry)"),
+    ] = None
+    name_prefix: Name = "j"
+
+
+class InstanceFile(_Strict):
+    """An instance: regions, network, jobs and the constants of the system model."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, strict=True, title="bace-opt instance file"
+    )
+
+    name: Name
+    start_utc: UtcDatetime = DEFAULT_START_UTC
+    mfu: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 0.4
+    bytes_per_element: Annotated[int, Field(ge=1, le=8)] = 2
+    epoch_s: PositiveFloat | None = None
+    max_regions: PositiveInt = 3
+    relays: bool = False
+    gpu_types: Annotated[list[GpuTypeSpec], Field(min_length=1)]
+    regions: Annotated[list[RegionSpec], Field(min_length=1)]
+    links: list[LinkSpec] = []
+    models: list[ModelSpec] = []
+    jobs: list[JobSpec] = []
+    workload: WorkloadSpec | None = None
+
+
+class SnapshotFile(InstanceFile):
+    """One epoch: an instance whose ``jobs`` are the waiting jobs, plus the free resources."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, strict=True, title="bace-opt snapshot file"
+    )
+
+    time_s: NonNegativeFloat
+    free_gpus: dict[str, Annotated[int, Field(ge=0)]] = {}
+    residual_gbps: dict[str, NonNegativeFloat] = {}

@@ -1,0 +1,161 @@
+"""The frozen domain model of DESIGN §2: GPU types, regions, links, model profiles, jobs, instances.
+
+These are what the rest of the package works with; ``schema`` describes the *file*, ``loading``
+turns a validated file into these objects (prices resolved, model names resolved, routes built).
+Nothing here changes during a simulation; the changing state lives in the simulator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from bace_opt import pipeline
+from bace_opt.energy import PriceProfile
+
+if TYPE_CHECKING:
+    from bace_opt.network import RegionGraph
+
+
+@dataclass(frozen=True)
+class GpuType:
+    """An accelerator model: dense BF16/FP16 peak, board power under training load, memory."""
+
+    name: str
+    peak_tflops: float
+    power_kw: float
+    memory_gb: float
+
+
+@dataclass(frozen=True)
+class Region:
+    """A cloud region: one GPU type, a facility PUE and an electricity price."""
+
+    name: str
+    gpus: int
+    gpu_type: GpuType
+    pue: float
+    price: PriceProfile
+
+
+@dataclass(frozen=True)
+class Link:
+    """A WAN link: ``gbps`` per direction (full duplex unless ``directed``), one-way latency."""
+
+    a: str
+    b: str
+    gbps: float
+    latency_ms: float
+    directed: bool = False
+
+
+@dataclass(frozen=True)
+class ModelProfile:
+    """An LLM's shape, as much of it as the formulas need (plus where the numbers come from)."""
+
+    name: str
+    params: float
+    layers: int
+    hidden: int
+    heads: int | None = None
+    vocab: int | None = None
+    seq_len: int | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Job:
+    """A training job: a pipeline of ``stages`` stages, each ``gpus_per_stage`` GPUs wide."""
+
+    name: str
+    arrival_s: float
+    model: ModelProfile
+    stages: int
+    gpus_per_stage: int
+    iterations: int
+    micro_batches: int
+    micro_batch_size: int
+    seq_len: int
+
+    @property
+    def total_gpus(self) -> int:
+        return self.stages * self.gpus_per_stage
+
+
+@dataclass(frozen=True)
+class Instance:
+    """A whole world: regions, network, job stream and the global constants of DESIGN §2."""
+
+    name: str
+    start_utc: datetime
+    mfu: float
+    bytes_per_element: int
+    epoch_s: float | None
+    max_regions: int
+    relays: bool
+    gpu_types: MappingProxyType[str, GpuType]
+    regions: tuple[Region, ...]
+    links: tuple[Link, ...]
+    jobs: tuple[Job, ...]
+    source: str = ""
+
+    @cached_property
+    def region(self) -> MappingProxyType[str, Region]:
+        """Regions by name."""
+        return MappingProxyType({r.name: r for r in self.regions})
+
+    @cached_property
+    def network(self) -> RegionGraph:
+        """The region graph with per-direction capacity and latency, and its routes."""
+        from bace_opt.network import RegionGraph
+
+        return RegionGraph.build(self.regions, self.links, relays=self.relays)
+
+    # The bound formulas: pipeline.py with this instance's constants filled in.
+
+    def stage_time(self, job: Job, gpu_type: GpuType) -> float:
+        """t_c of ``job`` when its slowest stage runs on ``gpu_type``."""
+        return pipeline.stage_compute_time(
+            job.model.params,
+            job.micro_batch_size,
+            job.seq_len,
+            job.stages,
+            job.gpus_per_stage,
+            gpu_type.peak_tflops,
+            self.mfu,
+        )
+
+    def activation(self, job: Job) -> float:
+        """A: bytes crossing a stage boundary per micro-batch, each direction."""
+        return pipeline.activation_bytes(
+            job.micro_batch_size, job.seq_len, job.model.hidden, self.bytes_per_element
+        )
+
+    def need_gbps(self, job: Job, gpu_type: GpuType) -> float:
+        """Bandwidth each crossing of ``job`` needs when its slowest GPU type is ``gpu_type``."""
+        return pipeline.need_gbps(self.activation(job), self.stage_time(job, gpu_type))
+
+    def run_time(
+        self, job: Job, gpu_type: GpuType, crossing_latency_s: tuple[float, ...] = ()
+    ) -> float:
+        """D when every crossing gets at least ``need_gbps`` (so tau = t_c): the run time of a
+        bandwidth-feasible placement whose slowest GPU type is ``gpu_type``."""
+        tau = self.stage_time(job, gpu_type)
+        t_iter = pipeline.iteration_time(job.micro_batches, job.stages, tau, crossing_latency_s)
+        return pipeline.run_time(job.iterations, t_iter)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One scheduling epoch as a policy sees it (DESIGN §4): the waiting jobs are
+    ``instance.jobs``; every region and link direction has an entry."""
+
+    instance: Instance
+    time_s: float
+    free_gpus: MappingProxyType[str, int]
+    residual_gbps: MappingProxyType[tuple[str, str], float] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
