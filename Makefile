@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 INSTANCE ?= instances/geo6.yaml
+LINT_DIRS := $(wildcard src tests benchmarks scripts)
 
 .PHONY: run test lint unit clean
 
@@ -18,8 +19,8 @@ run: $(STAMP)
 	$(BIN)/bace-opt info $(INSTANCE)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks scripts
-	$(BIN)/ruff format --check src tests benchmarks scripts
+	$(BIN)/ruff check $(LINT_DIRS)
+	$(BIN)/ruff format --check $(LINT_DIRS)
 	$(BIN)/mypy
 
 unit: $(STAMP)
