@@ -5,9 +5,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 INSTANCE ?= instances/geo6.yaml
+POLICIES ?= delay-first,cost-first,cost-first-spill,sjf,fifo-firstfit,random
+RUN_OUT ?= out/geo6
 LINT_DIRS := $(wildcard src tests benchmarks scripts)
 
-.PHONY: run test lint unit clean
+.PHONY: run test lint unit bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,7 +18,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/bace-opt info $(INSTANCE)
+	$(BIN)/bace-opt compare $(INSTANCE) --policies $(POLICIES) --out $(RUN_OUT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINT_DIRS)
@@ -27,6 +29,9 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest
 
 test: lint unit
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/sim_speed.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

@@ -16,13 +16,16 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from bace_opt.describe import Row, describe
 from bace_opt.errors import InputError
+from bace_opt.experiments import RunSettings, compare_policies, run_policy
 from bace_opt.generate import expand_workload
-from bace_opt.loading import load_any
+from bace_opt.loading import load_any, load_instance
 from bace_opt.output import write_json_atomic, write_text_atomic, write_yaml_atomic
+from bace_opt.policies import make_policy, policy_names
 from bace_opt.schema import InstanceFile
 from bace_opt.world import Snapshot
 
@@ -149,6 +152,143 @@ def generate(
     else:
         write_yaml_atomic(out_file, document)
     out.print(f"wrote {out_file}: {drawn} jobs drawn", markup=False, highlight=False)
+
+
+InstanceArg = Annotated[
+    Path, typer.Argument(help="Instance file (YAML or JSON).", show_default=False)
+]
+OutOption = Annotated[Path, typer.Option("--out", help="Folder for the results.")]
+SeedOption = Annotated[int, typer.Option(help="Seed of seeded policies (e.g. random).", min=0)]
+EpochOption = Annotated[
+    float | None,
+    typer.Option(
+        "--epoch-s",
+        help="Also decide every this many seconds (default: the instance's).",
+        min=0.001,
+    ),
+]
+TimingOption = Annotated[
+    bool,
+    typer.Option(
+        "--timing/--no-timing",
+        help="Record wall-clock and policy time (--no-timing: byte-identical outputs).",
+    ),
+]
+DumpOption = Annotated[
+    Path | None,
+    typer.Option("--dump-snapshots", help="Write every epoch's snapshot file into this folder."),
+]
+
+SUMMARY_VIEW = (
+    ("policy", "policy", "{}"),
+    ("finished", "jobs_finished", "{}"),
+    ("avg JCT h", "avg_jct_s", "hours"),
+    ("p95 JCT h", "p95_jct_s", "hours"),
+    ("avg wait h", "avg_wait_s", "hours"),
+    ("makespan h", "makespan_s", "hours"),
+    ("cost $", "total_cost_usd", "{:,.2f}"),
+    ("energy kWh", "total_energy_kwh", "{:,.0f}"),
+    ("stalled", "jobs_stalled", "{}"),
+    ("GPU util", "gpu_utilization", "{:.3f}"),
+    ("link util", "link_utilization", "{:.3f}"),
+    ("epochs", "epochs", "{}"),
+    ("policy s", "policy_time_s", "{:.3f}"),
+)
+
+
+def _summary_table(summaries: list[dict[str, Any]]) -> Table:
+    table = Table(title="Results", title_justify="left")
+    for label, _, _ in SUMMARY_VIEW:
+        table.add_column(label, justify="left" if label == "policy" else "right")
+    for s in summaries:
+        cells = []
+        for _, key, fmt in SUMMARY_VIEW:
+            value = s.get(key)
+            if value is None:
+                cells.append("–")
+            elif fmt == "hours":
+                cells.append(f"{value / 3600:.2f}")
+            else:
+                cells.append(fmt.format(value))
+        table.add_row(*cells)
+    return table
+
+
+def _progress(label: str) -> tuple[Progress | None, Any]:
+    """A progress bar over finished jobs on a terminal; nothing otherwise."""
+    if not err.is_terminal:
+        return None, None
+    bar = Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+    task = bar.add_task(label, total=None)
+    return bar, lambda done, total: bar.update(task, completed=done, total=total)
+
+
+@app.command()
+@handled
+def run(
+    instance_file: InstanceArg,
+    policy: Annotated[str, typer.Option(help=f"One of: {', '.join(policy_names())}.")],
+    out_dir: OutOption,
+    seed: SeedOption = 0,
+    epoch_s: EpochOption = None,
+    timing: TimingOption = True,
+    dump_snapshots: DumpOption = None,
+) -> None:
+    """Simulate one policy: DIR/jobs.csv, DIR/summary.json and DIR/timeline.csv."""
+    make_policy(policy)
+    instance = load_instance(instance_file)
+    bar, update = _progress(policy)
+    settings = RunSettings(seed, epoch_s, timing, dump_snapshots, update)
+    if bar:
+        with bar:
+            _, summary = run_policy(instance, policy, out_dir, settings)
+    else:
+        _, summary = run_policy(instance, policy, out_dir, settings)
+    out.print(_summary_table([summary]))
+    out.print(
+        f"wrote {out_dir}/jobs.csv, summary.json, timeline.csv", markup=False, highlight=False
+    )
+
+
+@app.command()
+@handled
+def compare(
+    instance_file: InstanceArg,
+    policies: Annotated[str, typer.Option(help="Comma-separated policy names.")],
+    out_dir: OutOption,
+    seed: SeedOption = 0,
+    epoch_s: EpochOption = None,
+    timing: TimingOption = True,
+    dump_snapshots: DumpOption = None,
+    figures: Annotated[bool, typer.Option("--plots/--no-plots", help="Write PNG plots.")] = True,
+) -> None:
+    """The same world for each policy: a side-by-side table, DIR/summary.csv and PNG plots."""
+    names = [p.strip() for p in policies.split(",") if p.strip()]
+    if not names:
+        raise InputError(["--policies: give at least one policy name"])
+    for name in names:
+        make_policy(name)
+    instance = load_instance(instance_file)
+    bar, update = _progress("compare")
+    settings = RunSettings(seed, epoch_s, timing, dump_snapshots, update)
+    if bar:
+        with bar:
+            summaries = compare_policies(instance, names, out_dir, settings, figures)
+    else:
+        summaries = compare_policies(instance, names, out_dir, settings, figures)
+    out.print(_summary_table(summaries))
+    out.print(
+        f"wrote {out_dir}/summary.csv" + (" and plots" if figures else ""),
+        markup=False,
+        highlight=False,
+    )
 
 
 def main() -> None:

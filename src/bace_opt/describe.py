@@ -62,9 +62,10 @@ def describe(world: Instance | Snapshot) -> Description:
         if snapshot:
             row["residual_gbps"] = round(snapshot.residual_gbps[direction], 3)
         links.append(row)
-    counts = Counter(_shape(j) for j in instance.jobs)
+    jobs = snapshot.waiting if snapshot else instance.jobs
+    counts = Counter(_shape(j) for j in jobs)
     first: dict[tuple[str, int, int, int, int, int], Job] = {}
-    for job in instance.jobs:
+    for job in jobs:
         first.setdefault(_shape(job), job)
     gpu_types = sorted({r.gpu_type for r in instance.regions}, key=lambda g: g.name)
     job_mix: list[Row] = []
@@ -84,11 +85,11 @@ def describe(world: Instance | Snapshot) -> Description:
         job_mix.append(row)
     kind = "snapshot" if snapshot else "instance"
     total_gpus = sum(r.gpus for r in instance.regions)
-    span = max((j.arrival_s for j in instance.jobs), default=0.0)
+    span = max((j.arrival_s for j in jobs), default=0.0)
     headline = (
         f"{kind} {instance.name}: {len(instance.regions)} regions ({total_gpus} GPUs), "
-        f"{len(network.directions)} link directions, {len(instance.jobs)} jobs"
-        + (f" arriving over {span / 3600:.1f} h" if instance.jobs else "")
+        f"{len(network.directions)} link directions, {len(jobs)} jobs"
+        + (f" arriving over {span / 3600:.1f} h" if jobs else "")
         + (f", epoch at t={snapshot.time_s:g} s" if snapshot else "")
     )
     return Description(headline, regions, links, job_mix)

@@ -356,7 +356,9 @@ def build_snapshot(spec: SnapshotFile, base_dir: Path, source: str = "") -> Snap
     for key, gbps in spec.residual_gbps.items():
         a, b = key.split(">")
         residual[(a, b)] = gbps
-    return Snapshot(instance, spec.time_s, MappingProxyType(free), MappingProxyType(residual))
+    return Snapshot(
+        instance, spec.time_s, instance.jobs, MappingProxyType(free), MappingProxyType(residual)
+    )
 
 
 def is_snapshot_document(doc: Mapping[str, Any]) -> bool:

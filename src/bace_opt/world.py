@@ -7,6 +7,7 @@ Nothing here changes during a simulation; the changing state lives in the simula
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -79,10 +80,11 @@ class Job:
     micro_batches: int
     micro_batch_size: int
     seq_len: int
+    total_gpus: int = field(init=False, repr=False, compare=False)
+    """S · g, kept as a field because schedulers read it in their hottest loop."""
 
-    @property
-    def total_gpus(self) -> int:
-        return self.stages * self.gpus_per_stage
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "total_gpus", self.stages * self.gpus_per_stage)
 
 
 @dataclass(frozen=True)
@@ -150,12 +152,28 @@ class Instance:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """One scheduling epoch as a policy sees it (DESIGN §4): the waiting jobs are
-    ``instance.jobs``; every region and link direction has an entry."""
+    """One scheduling epoch as a policy sees it (DESIGN §4).
+
+    ``waiting`` are the jobs a policy may place (in a snapshot file, the file's ``jobs``), in
+    arrival order; ``free_gpus`` has every region and ``residual_gbps`` every link direction:
+    capacity minus what running pipelines have reserved (their ``need_gbps`` per use).
+    """
 
     instance: Instance
     time_s: float
-    free_gpus: MappingProxyType[str, int]
-    residual_gbps: MappingProxyType[tuple[str, str], float] = field(
-        default_factory=lambda: MappingProxyType({})
-    )
+    waiting: tuple[Job, ...]
+    free_gpus: Mapping[str, int]
+    residual_gbps: Mapping[tuple[str, str], float]
+
+    def price_now(self, region: str) -> float:
+        """$/kWh in ``region`` at the epoch's time."""
+        return self.instance.region[region].price.price_at(self.time_s)
+
+    def link_utilization(self) -> float:
+        """Reserved share of all link capacity right now (0 when there are no links)."""
+        capacity = self.instance.network.capacity
+        total = sum(capacity.values())
+        if total <= 0:
+            return 0.0
+        used = sum(max(capacity[d] - self.residual_gbps[d], 0.0) for d in capacity)
+        return used / total

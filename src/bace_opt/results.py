@@ -1,0 +1,45 @@
+"""Write a run's results (DESIGN §5): ``jobs.csv``, ``summary.json`` and ``timeline.csv``, each
+atomically; floats in their shortest round-trip form, so equal runs give byte-identical files."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from bace_opt.metrics import JOB_COLUMNS, summarize
+from bace_opt.output import write_json_atomic, write_text_atomic
+from bace_opt.sim import SimulationResult
+from bace_opt.world import Instance
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_cell(v) for v in row])
+    return buffer.getvalue()
+
+
+def write_run(instance: Instance, result: SimulationResult, folder: Path) -> dict[str, Any]:
+    """Write the three files of one run into ``folder``; returns the summary."""
+    summary = summarize(result.policy, result.records, result.totals)
+    summary["instance"] = instance.name
+    rows = ([r.row()[c] for c in JOB_COLUMNS] for r in result.records)
+    write_text_atomic(folder / "jobs.csv", csv_text(JOB_COLUMNS, rows))
+    regions = [r.name for r in instance.regions]
+    timeline = ([t, *used] for t, used in result.timeline)
+    write_text_atomic(folder / "timeline.csv", csv_text(["time_s", *regions], timeline))
+    write_json_atomic(folder / "summary.json", summary)
+    return summary

@@ -1,0 +1,80 @@
+"""Random small worlds for property tests: a complete mesh of regions, a few jobs that fit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from hypothesis import assume
+from hypothesis import strategies as st
+
+from bace_opt.errors import InputError
+from bace_opt.loading import parse_instance
+from bace_opt.world import Instance
+
+MODELS = ("gpt3-1.3b", "gpt3-2.7b", "gpt3-6.7b")
+
+
+@st.composite
+def world_docs(
+    draw: st.DrawFn,
+    max_jobs: int = 10,
+    sizes: tuple[int, ...] = (8, 16, 32, 64),
+    min_regions_per_job: int = 1,
+) -> dict[str, Any]:
+    n = draw(st.integers(2, 4))
+    names = [f"r{i}" for i in range(n)]
+    hourly = st.lists(st.floats(0.01, 0.5), min_size=24, max_size=24).map(
+        lambda v: {"hourly_utc": v}
+    )
+    regions = [
+        {
+            "name": name,
+            "gpus": draw(st.sampled_from(sizes)),
+            "gpu_type": draw(st.sampled_from(["A100", "H100"])),
+            "pue": draw(st.floats(1.0, 1.6)),
+            "price": draw(st.floats(0.01, 0.5) | hourly),
+        }
+        for name in names
+    ]
+    links = [
+        {"a": a, "b": b, "gbps": draw(st.floats(0.5, 12.0)), "latency_ms": draw(st.floats(1, 120))}
+        for i, a in enumerate(names)
+        for b in names[i + 1 :]
+    ]
+    jobs = []
+    for k in range(draw(st.integers(1, max_jobs))):
+        jobs.append(
+            {
+                "name": f"j{k}",
+                "arrival_s": draw(st.floats(0, 7200).map(lambda x: round(x, 1))),
+                "model": draw(st.sampled_from(MODELS)),
+                "stages": draw(st.sampled_from([1, 2, 4, 8])),
+                "gpus_per_stage": draw(st.sampled_from([1, 2, 4])),
+                "iterations": draw(st.integers(5, 400)),
+                "micro_batches": draw(st.sampled_from([4, 8, 16])),
+                "micro_batch_size": draw(st.sampled_from([1, 2, 4])),
+                "seq_len": 2048,
+            }
+        )
+    return {
+        "name": "random-world",
+        "max_regions": draw(st.integers(min_regions_per_job, 3)),
+        "epoch_s": draw(st.none() | st.sampled_from([300.0, 900.0])),
+        "gpu_types": [
+            {"name": "A100", "peak_tflops": 312, "power_kw": 0.4, "memory_gb": 80},
+            {"name": "H100", "peak_tflops": 989, "power_kw": 0.7, "memory_gb": 80},
+        ],
+        "regions": regions,
+        "links": links,
+        "jobs": jobs,
+    }
+
+
+def build(doc: dict[str, Any]) -> Instance:
+    """The instance, or a rejected example when a drawn job cannot fit this world."""
+    try:
+        return parse_instance(doc, Path("."))
+    except InputError:
+        assume(False)
+        raise
