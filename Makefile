@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 INSTANCE ?= instances/geo6.yaml
-POLICIES ?= delay-first,cost-first,cost-first-spill,sjf,fifo-firstfit,random
+POLICIES ?= bace,delay-first,cost-first,cost-first-spill,sjf,fifo-firstfit,random
 RUN_OUT ?= out/geo6
 LINT_DIRS := $(wildcard src tests benchmarks scripts)
 

@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, given, settings
 
 from bace_opt.metrics import JobRecord
 from bace_opt.policies import make_policy
-from bace_opt.policies.registry import BASELINES
+from bace_opt.policies.registry import ABLATIONS, BASELINES
 from bace_opt.sim import simulate
 from bace_opt.world import Instance
-from tests.worlds import build, world_docs
+from tests.worlds import build, fits_with_bandwidth, world_docs
 
 SETTINGS = settings(
     max_examples=40,
@@ -70,7 +70,7 @@ def ideal_run_time(instance: Instance, record: JobRecord) -> float:
     return job.iterations * ((job.micro_batches + job.stages - 1) * t_c + lat)
 
 
-@pytest.mark.parametrize("policy", BASELINES)
+@pytest.mark.parametrize("policy", [*BASELINES, "bace", *ABLATIONS])
 @SETTINGS
 @given(doc=world_docs())
 def test_invariants(policy: str, doc: dict) -> None:
@@ -80,9 +80,14 @@ def test_invariants(policy: str, doc: dict) -> None:
     assert sorted(r.name for r in records) == sorted(j.name for j in instance.jobs)
     for region, top in peak_use(instance, records).items():
         assert top <= instance.region[region].gpus, f"{region} over capacity"
+    aware = make_policy(policy).bandwidth_aware
+    jobs = {j.name: j for j in instance.jobs}
     for r in records:
         if policy == "cost-first" and not fits_one_region(instance, r.name):
             assert not r.finished  # rigid allocation: a job no single region holds never runs
+            continue
+        if aware and not fits_with_bandwidth(instance, jobs[r.name]):
+            assert not r.finished  # no link will ever carry its crossings at their need
             continue
         assert r.finished, f"{r.name} never ran under {policy}: {r.status}"
         assert r.jct_s == pytest.approx(r.end_s - r.arrival_s)
@@ -174,7 +179,9 @@ def replay_finish_times(instance: Instance, records: list[JobRecord]) -> dict[st
     return finished
 
 
-@pytest.mark.parametrize("policy", ["delay-first", "cost-first-spill", "fifo-firstfit", "random"])
+@pytest.mark.parametrize(
+    "policy", ["delay-first", "cost-first-spill", "fifo-firstfit", "random", "bace-no-pathfinder"]
+)
 @SETTINGS
 @given(doc=world_docs(max_jobs=8, sizes=(8, 16), min_regions_per_job=2))
 def test_slowed_run_times_match_max_min_sharing(policy: str, doc: dict) -> None:

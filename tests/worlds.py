@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
 
 from bace_opt.errors import InputError
+from bace_opt.feasibility import placement_problems
 from bace_opt.loading import parse_instance
-from bace_opt.world import Instance
+from bace_opt.placement import Block, Placement
+from bace_opt.world import Instance, Job
 
 MODELS = ("gpt3-1.3b", "gpt3-2.7b", "gpt3-6.7b")
 
@@ -78,3 +82,29 @@ def build(doc: dict[str, Any]) -> Instance:
     except InputError:
         assume(False)
         raise
+
+
+def all_placements(instance: Instance, job: Job) -> list[Placement]:
+    """Every placement of DESIGN §3's form: ≤ max_regions contiguous blocks in distinct regions."""
+    names = [r.name for r in instance.regions]
+    out = []
+    for k in range(1, min(instance.max_regions, job.stages) + 1):
+        for path in itertools.permutations(names, k):
+            for cut in itertools.combinations(range(1, job.stages), k - 1):
+                sizes = np.diff([0, *cut, job.stages])
+                out.append(
+                    Placement(
+                        job.name, tuple(Block(r, int(s)) for r, s in zip(path, sizes, strict=True))
+                    )
+                )
+    return out
+
+
+def fits_with_bandwidth(instance: Instance, job: Job) -> bool:
+    """Whether some placement holds the job on an empty cluster with every crossing at its need."""
+    free = {r.name: r.gpus for r in instance.regions}
+    residual = dict(instance.network.capacity)
+    return any(
+        not placement_problems(instance, job, p, free, residual)
+        for p in all_placements(instance, job)
+    )

@@ -21,8 +21,15 @@ class Policy(Protocol):
     checks it); the others may oversubscribe links, which then stall.
     """
 
-    name: str
-    bandwidth_aware: bool
+    @property
+    def name(self) -> str:
+        """The registry name, used in outputs and error messages."""
+        ...
+
+    @property
+    def bandwidth_aware(self) -> bool:
+        """Whether every crossing it places gets its ``need_gbps``."""
+        ...
 
     def decide(self, snapshot: Snapshot) -> Plan:
         """The placements to start now, applied in order."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bace_opt.errors import InputError
+from bace_opt.policies.bace import BacePipe
 from bace_opt.policies.base import Policy
 from bace_opt.policies.baselines import (
     CostFirst,
@@ -25,9 +26,14 @@ POLICIES: dict[str, PolicyFactory] = {
     "sjf": lambda seed: ShortestJobFirst(),
     "fifo-firstfit": lambda seed: FifoFirstFit(),
     "random": lambda seed: RandomPolicy(seed=seed),
+    "bace": lambda seed: BacePipe(),
+    "bace-no-priority": lambda seed: BacePipe(name="bace-no-priority", prioritize=False),
+    "bace-no-pathfinder": lambda seed: BacePipe(name="bace-no-pathfinder", bandwidth=False),
+    "bace-no-costmin": lambda seed: BacePipe(name="bace-no-costmin", cost_min=False),
 }
 
 BASELINES = ("delay-first", "cost-first", "cost-first-spill", "sjf", "fifo-firstfit", "random")
+ABLATIONS = ("bace-no-priority", "bace-no-pathfinder", "bace-no-costmin")
 
 
 def policy_names() -> list[str]:

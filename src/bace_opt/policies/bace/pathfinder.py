@@ -1,0 +1,138 @@
+"""BACE-Pipe's bandwidth-aware pathfinder: every feasible region sequence for a job.
+
+A *path* is a sequence of distinct regions, at most ``max_regions`` long, whose consecutive regions
+have routes both ways. Which paths exist is fixed by the instance, so they are enumerated once and
+kept as index arrays (one array per length). What changes from job to job and placement to
+placement — free GPUs and residual bandwidth — is applied to all paths at once with numpy:
+
+- *capacity*: every region of the path holds a whole stage (free GPUs ≥ g) and together they hold
+  all S stages, at least one per region;
+- *bandwidth*: every crossing's route, forward and backward, has the job's ``need_gbps`` (for the
+  path's slowest GPU type) of residual on each link direction.
+
+Residual per region pair is computed once per change of the ledger and shared by every job that is
+checked against it (work reused across jobs with equal — or any — need).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from bace_opt import pipeline
+from bace_opt.evaluate import crossing_latency_s
+from bace_opt.network import Direction
+from bace_opt.world import Instance, Job
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class PathSet:
+    """Paths of one length k: region indices (n, k), crossing latency Σ (n,) — the DESIGN
+    ``Σ latency`` term, per crossing the mean of its two routes — and slowest peak TFLOPS (n,)."""
+
+    regions: IntArray
+    latency_s: FloatArray
+    peak_tflops: FloatArray
+
+    def __len__(self) -> int:
+        return len(self.regions)
+
+    def subset(self, mask: npt.NDArray[np.bool_]) -> PathSet:
+        return PathSet(self.regions[mask], self.latency_s[mask], self.peak_tflops[mask])
+
+
+@dataclass(frozen=True)
+class PathIndex:
+    """All structurally possible paths of an instance, by length."""
+
+    names: tuple[str, ...]
+    by_length: tuple[PathSet, ...]
+
+    @classmethod
+    def build(cls, instance: Instance) -> PathIndex:
+        names = tuple(r.name for r in instance.regions)
+        peak = np.array([r.gpu_type.peak_tflops for r in instance.regions])
+        net = instance.network
+        n = len(names)
+        linked = np.zeros((n, n), dtype=bool)
+        latency = np.zeros((n, n))
+        for i, a in enumerate(names):
+            for j, b in enumerate(names):
+                if i != j and net.route(a, b) is not None and net.route(b, a) is not None:
+                    linked[i, j] = True
+                    latency[i, j] = crossing_latency_s(instance, a, b)
+        sets = []
+        for k in range(1, min(instance.max_regions, n) + 1):
+            paths = [
+                p
+                for p in itertools.permutations(range(n), k)
+                if all(linked[a, b] for a, b in itertools.pairwise(p))
+            ]
+            arr = np.array(paths, dtype=np.int64).reshape(len(paths), k)
+            lat = latency[arr[:, :-1], arr[:, 1:]].sum(axis=1) if k > 1 else np.zeros(len(arr))
+            sets.append(PathSet(arr, lat, peak[arr].min(axis=1)))
+        return cls(names, tuple(sets))
+
+
+def pair_bottleneck(
+    instance: Instance, names: tuple[str, ...], residual: dict[Direction, float]
+) -> FloatArray:
+    """Gbit/s a crossing between each ordered region pair can get: the least residual over the
+    link directions of its forward and backward routes (a direction used twice counts half)."""
+    n = len(names)
+    out = np.zeros((n, n))
+    net = instance.network
+    for i, a in enumerate(names):
+        for j, b in enumerate(names):
+            fwd, bwd = net.route(a, b), net.route(b, a)
+            if i == j or fwd is None or bwd is None:
+                continue
+            uses: dict[Direction, int] = {}
+            for d in (*fwd, *bwd):
+                uses[d] = uses.get(d, 0) + 1
+            out[i, j] = min(residual[d] / k for d, k in uses.items())
+    return out
+
+
+def feasible_paths(
+    index: PathIndex,
+    instance: Instance,
+    job: Job,
+    slots: IntArray,
+    usable: npt.NDArray[np.bool_],
+    bottleneck: FloatArray | None,
+) -> list[PathSet]:
+    """The paths on which ``job`` fits now: capacity always, bandwidth when ``bottleneck`` (per
+    region pair, from ``pair_bottleneck``) is given; ``slots[r]`` = whole stages region r holds."""
+    out = []
+    activation = instance.activation(job)
+    for paths in index.by_length:
+        k = paths.regions.shape[1]
+        if k > job.stages or len(paths) == 0:
+            continue
+        held = slots[paths.regions]
+        ok = (held >= 1).all(axis=1) & (held.sum(axis=1) >= job.stages)
+        ok &= usable[paths.regions].all(axis=1)
+        if bottleneck is not None and k > 1:
+            # t_c ∝ 1 / peak: the formula at 1 TFLOPS, scaled to each path's slowest type
+            t_c_at_1 = pipeline.stage_compute_time(
+                job.model.params,
+                job.micro_batch_size,
+                job.seq_len,
+                job.stages,
+                job.gpus_per_stage,
+                1.0,
+                instance.mfu,
+            )
+            need = 8.0 * activation * paths.peak_tflops / t_c_at_1 / 1e9
+            links = bottleneck[paths.regions[:, :-1], paths.regions[:, 1:]].min(axis=1)
+            ok &= links >= need * (1 - 1e-12)
+        if ok.any():
+            out.append(paths.subset(ok))
+    return out

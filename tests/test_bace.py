@@ -1,0 +1,200 @@
+"""BACE-Pipe: the prioritizer's formula, the pathfinder against brute force, the allocator against
+an exhaustive search of placements, and its promises in the simulator (no stall, no link over)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from bace_opt.evaluate import epoch_cost
+from bace_opt.feasibility import placement_problems
+from bace_opt.loading import load_instance, parse_instance
+from bace_opt.placement import Placement
+from bace_opt.policies import make_policy
+from bace_opt.policies.bace import BacePipe, Prioritizer, PriorityWeights
+from bace_opt.policies.bace.pathfinder import PathIndex, feasible_paths, pair_bottleneck
+from bace_opt.policies.base import Ledger
+from bace_opt.sim import simulate
+from bace_opt.world import Instance, Job, Snapshot
+from tests.conftest import INSTANCES
+from tests.worlds import all_placements, build, world_docs
+
+SETTINGS = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
+)
+
+
+def snapshot_of(
+    instance: Instance,
+    time_s: float = 0.0,
+    free: dict[str, int] | None = None,
+    residual: dict[tuple[str, str], float] | None = None,
+) -> Snapshot:
+    return Snapshot(
+        instance,
+        time_s,
+        instance.jobs,
+        {r.name: r.gpus for r in instance.regions} | (free or {}),
+        dict(instance.network.capacity) | (residual or {}),
+    )
+
+
+# -- prioritizer ----------------------------------------------------------------------------------
+
+
+def test_priority_weight_by_hand() -> None:
+    tiny3 = load_instance(INSTANCES / "tiny3.yaml")
+    # j1: gpt3-1.3b, S=4, g=4, M=16, I=1000: D₀ = 1000·19·0.032 = 608 s
+    # links 10, 5, 2.5 Gbit/s both ways: mean 5.8333; need 8.388608 → β = 1.438047...
+    # half of all capacity reserved: u = 0.5; at t = 3600 + 0 s, j1 has waited 1 h
+    capacity = tiny3.network.capacity
+    residual = {d: c / 2 for d, c in capacity.items()}
+    snap = snapshot_of(tiny3, time_s=3600.0, residual=residual)
+    weights = Prioritizer(PriorityWeights(aging_per_hour=0.25, length=1.0, bandwidth=1.0))
+    beta = 8.388608 / (35.0 / 6)
+    expected = 1.25 / ((1 + 608 / 3600) * (1 + 0.5 * beta))
+    assert weights.weights_of(snap)["j1"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_short_jobs_first_and_busy_links_make_hungry_jobs_yield() -> None:
+    tiny3 = load_instance(INSTANCES / "tiny3.yaml")
+    idle = snapshot_of(tiny3, time_s=600.0)
+    order = [j.name for j in Prioritizer().order(idle)]
+    # D₀: j1 608 s, j2 (13B, I=200) ~3040 s... j3 (7B S=4 g=2, I=300), j4 (2.7B, I=2000)
+    lengths = {j.name: Prioritizer().traits(tiny3, j).compute_h for j in tiny3.jobs}
+    assert order[0] == min(lengths, key=lengths.__getitem__)
+    busy = snapshot_of(tiny3, time_s=600.0, residual={d: 0.0 for d in tiny3.network.capacity})
+    w_idle, w_busy = Prioritizer().weights_of(idle), Prioritizer().weights_of(busy)
+    drop = {n: w_busy[n] / w_idle[n] for n in w_idle}
+    traits = {j.name: Prioritizer().traits(tiny3, j).bandwidth_ratio for j in tiny3.jobs}
+    hungriest = max(traits, key=traits.__getitem__)
+    assert drop[hungriest] == min(drop.values())
+
+
+def test_aging_overtakes_length() -> None:
+    tiny3 = load_instance(INSTANCES / "tiny3.yaml")
+    p = Prioritizer()
+    long_job = max(tiny3.jobs, key=lambda j: p.traits(tiny3, j).compute_h)
+    late = snapshot_of(tiny3, time_s=long_job.arrival_s + 1000 * 3600.0)
+    assert p.order(late)[0].arrival_s == min(j.arrival_s for j in tiny3.jobs)
+
+
+# -- pathfinder and allocator against brute force -------------------------------------------------
+
+
+def feasible(instance: Instance, snap: Snapshot, job: Job, bandwidth: bool) -> list[Placement]:
+    residual = dict(snap.residual_gbps) if bandwidth else None
+    return [
+        p
+        for p in all_placements(instance, job)
+        if not placement_problems(instance, job, p, dict(snap.free_gpus), residual)
+    ]
+
+
+def random_snapshot(doc: dict) -> tuple[Instance, Snapshot]:
+    instance = build(doc)
+    rng = np.random.default_rng(len(str(doc)))
+    free = {r.name: int(rng.integers(0, r.gpus + 1)) for r in instance.regions}
+    residual = {d: float(rng.uniform(0, c)) for d, c in instance.network.capacity.items()}
+    return instance, snapshot_of(
+        instance, time_s=float(rng.uniform(0, 86400)), free=free, residual=residual
+    )
+
+
+@SETTINGS
+@given(doc=world_docs(max_jobs=3, sizes=(8, 16), min_regions_per_job=2))
+def test_pathfinder_finds_exactly_the_feasible_paths(doc: dict) -> None:
+    instance, snap = random_snapshot(doc)
+    index = PathIndex.build(instance)
+    ledger = Ledger.of(snap)
+    bottleneck = pair_bottleneck(instance, index.names, ledger.residual)
+    for job in instance.jobs:
+        slots = np.array([ledger.free[n] for n in index.names]) // job.gpus_per_stage
+        usable = np.ones(len(index.names), dtype=bool)
+        found = {
+            tuple(index.names[i] for i in row)
+            for ps in feasible_paths(index, instance, job, slots, usable, bottleneck)
+            for row in ps.regions
+        }
+        expected = {p.regions for p in feasible(instance, snap, job, bandwidth=True)}
+        assert found == expected
+
+
+@SETTINGS
+@given(doc=world_docs(max_jobs=3, sizes=(8, 16, 32), min_regions_per_job=2))
+def test_allocator_is_the_cheapest_feasible_placement(doc: dict) -> None:
+    instance, snap = random_snapshot(doc)
+    policy = BacePipe()
+    for job in instance.jobs:
+        one = Snapshot(instance, snap.time_s, (job,), snap.free_gpus, snap.residual_gbps)
+        plan = policy.decide(one)
+        options = feasible(instance, snap, job, bandwidth=True)
+        if not options:
+            assert len(plan) == 0
+            continue
+        best = min(epoch_cost(instance, job, p, snap.time_s) for p in options)
+        (chosen,) = plan.placements
+        assert epoch_cost(instance, job, chosen, snap.time_s) == pytest.approx(best, rel=1e-9)
+
+
+# -- in the simulator ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("policy", ["bace", "bace-no-priority", "bace-no-costmin"])
+@SETTINGS
+@given(doc=world_docs(max_jobs=8, sizes=(8, 16, 32)))
+def test_bace_never_stalls_nor_oversubscribes(policy: str, doc: dict) -> None:
+    """The simulator raises on any placement over a region or link for a bandwidth-aware policy,
+    so a finished run is the proof; and no job may stall."""
+    instance = build(doc)
+    result = simulate(instance, make_policy(policy))
+    for record in result.records:
+        assert record.stall_s == 0.0
+    assert result.totals.link_gbit >= 0
+
+
+def test_bace_on_geo6_beats_delay_first_and_cost_first() -> None:
+    geo6 = load_instance(INSTANCES / "geo6.yaml")
+    summary = {}
+    for name in ("bace", "delay-first", "cost-first"):
+        records = simulate(geo6, make_policy(name)).records
+        summary[name] = (np.mean([r.jct_s for r in records]), sum(r.cost_usd for r in records))
+    assert summary["bace"][0] < min(summary["delay-first"][0], summary["cost-first"][0])
+    assert summary["bace"][1] < min(summary["delay-first"][1], summary["cost-first"][1])
+
+
+def test_allocator_prefers_cheap_regions_and_spills(tmp_path: Path) -> None:
+    doc = {
+        "name": "spill",
+        "gpu_types": [{"name": "A", "peak_tflops": 312, "power_kw": 0.4, "memory_gb": 80}],
+        "regions": [
+            {"name": "dear", "gpus": 64, "gpu_type": "A", "pue": 1.0, "price": 0.30},
+            {"name": "cheap", "gpus": 8, "gpu_type": "A", "pue": 1.0, "price": 0.05},
+        ],
+        "links": [{"a": "dear", "b": "cheap", "gbps": 100, "latency_ms": 1}],
+        "jobs": [
+            {
+                "name": "j",
+                "arrival_s": 0,
+                "model": "gpt3-1.3b",
+                "stages": 8,
+                "gpus_per_stage": 2,
+                "iterations": 100,
+                "micro_batches": 8,
+                "micro_batch_size": 1,
+                "seq_len": 2048,
+            }
+        ],
+    }
+    instance = parse_instance(doc, tmp_path)
+    (placement,) = BacePipe().decide(snapshot_of(instance)).placements
+    # 4 stages fit the cheap region; the other 4 spill to the dear one (either order is allowed,
+    # the tie-break takes region order)
+    assert sorted((b.region, b.stages) for b in placement.blocks) == [("cheap", 4), ("dear", 4)]
+    assert math.isfinite(epoch_cost(instance, instance.jobs[0], placement, 0.0))
