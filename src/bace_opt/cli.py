@@ -20,10 +20,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from bace_opt.describe import Row, describe
+from bace_opt.epochs import SOLVERS, solve_snapshot
 from bace_opt.errors import InputError
 from bace_opt.experiments import RunSettings, compare_policies, run_policy
 from bace_opt.generate import expand_workload
-from bace_opt.loading import load_any, load_instance
+from bace_opt.loading import load_any, load_instance, load_snapshot
+from bace_opt.milp import SolveOptions
 from bace_opt.output import write_json_atomic, write_text_atomic, write_yaml_atomic
 from bace_opt.policies import make_policy, policy_names
 from bace_opt.schema import InstanceFile
@@ -289,6 +291,60 @@ def compare(
         markup=False,
         highlight=False,
     )
+
+
+@app.command()
+@handled
+def epoch(
+    snapshot_file: Annotated[Path, typer.Argument(help="Snapshot file (YAML or JSON).")],
+    solver: Annotated[str, typer.Option(help="milp, greedy or both.")] = "both",
+    time_limit: Annotated[
+        float, typer.Option("--time-limit", help="MILP seconds.", min=0.01)
+    ] = 30.0,
+    gap: Annotated[
+        float, typer.Option(help="MILP relative gap (0: proven optimum).", min=0.0)
+    ] = 0.0,
+    threads: Annotated[int | None, typer.Option(help="Solver threads.", min=1)] = None,
+    backend: Annotated[str, typer.Option(help="Pyomo solver name.")] = "appsi_highs",
+    no_warm_start: Annotated[
+        bool, typer.Option("--no-warm-start", help="Do not pass the greedy plan as MIP start.")
+    ] = False,
+    write_lp: Annotated[
+        Path | None, typer.Option("--write-lp", help="Write the (cost-stage) model here.")
+    ] = None,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Write the result as JSON.")
+    ] = None,
+) -> None:
+    """Solve one epoch: the greedy BACE-Pipe decision, the exact MILP, or both side by side."""
+    if solver not in SOLVERS:
+        raise InputError([f"--solver: must be one of {', '.join(SOLVERS)}, not '{solver}'"])
+    snapshot = load_snapshot(snapshot_file)
+    options = SolveOptions(backend, time_limit, gap, threads, not no_warm_start)
+    result = solve_snapshot(snapshot, solver, options, write_lp)
+    rows: list[Row] = []
+    for name in ("greedy", "milp"):
+        if name in result:
+            r = result[name]
+            rows.append(
+                {
+                    "solver": name,
+                    "status": r["status"],
+                    "admitted": len(r["admitted"]),
+                    "weight": round(r["weight_sum"], 6),
+                    "cost $": round(r["cost_usd"], 6),
+                    "bound": "–" if r["bound"] is None else f"{r['bound']:.6g}",
+                    "time s": round(r["time_s"], 3),
+                }
+            )
+            if r.get("fallback"):
+                err.print(
+                    f"MILP {r['status']}: {r.get('message')}; reporting the greedy plan",
+                    markup=False,
+                )
+    out.print(_table(f"Epoch at t={snapshot.time_s:g} s, {len(snapshot.waiting)} waiting", rows))
+    if out_file:
+        write_json_atomic(out_file, result)
 
 
 def main() -> None:

@@ -36,6 +36,7 @@ def write_run(instance: Instance, result: SimulationResult, folder: Path) -> dic
     """Write the three files of one run into ``folder``; returns the summary."""
     summary = summarize(result.policy, result.records, result.totals)
     summary["instance"] = instance.name
+    summary.update(result.policy_stats)
     rows = ([r.row()[c] for c in JOB_COLUMNS] for r in result.records)
     write_text_atomic(folder / "jobs.csv", csv_text(JOB_COLUMNS, rows))
     regions = [r.name for r in instance.regions]

@@ -15,6 +15,7 @@ from bace_opt.policies.baselines import (
     RandomPolicy,
     ShortestJobFirst,
 )
+from bace_opt.policies.milp_policy import MilpPolicy
 
 PolicyFactory = Callable[[int], Policy]
 """Builds a fresh policy for one run from the run's seed."""
@@ -30,6 +31,7 @@ POLICIES: dict[str, PolicyFactory] = {
     "bace-no-priority": lambda seed: BacePipe(name="bace-no-priority", prioritize=False),
     "bace-no-pathfinder": lambda seed: BacePipe(name="bace-no-pathfinder", bandwidth=False),
     "bace-no-costmin": lambda seed: BacePipe(name="bace-no-costmin", cost_min=False),
+    "milp": lambda seed: MilpPolicy(),
 }
 
 BASELINES = ("delay-first", "cost-first", "cost-first-spill", "sjf", "fifo-firstfit", "random")

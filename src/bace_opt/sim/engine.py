@@ -39,6 +39,8 @@ class SimulationResult:
     records: list[JobRecord]
     totals: RunTotals
     timeline: list[tuple[float, tuple[int, ...]]] = field(default_factory=list)
+    policy_stats: dict[str, int] = field(default_factory=dict)
+    """Counters a policy keeps (e.g. the MILP policy's solves and fallbacks)."""
 
 
 def simulate(
@@ -109,4 +111,5 @@ def simulate(
         policy_time_s=policy_time if options.timing else None,
         wall_time_s=wallclock.perf_counter() - started_at if options.timing else None,
     )
-    return SimulationResult(policy.name, records, totals, timeline)
+    stats = dict(getattr(policy, "stats", {}))
+    return SimulationResult(policy.name, records, totals, timeline, stats)

@@ -1,0 +1,121 @@
+"""An independent check of any epoch plan: feasibility and objective recomputed from DESIGN §2–§3.
+
+It imports nothing from ``milp/`` and none of the policies' helpers: only the formulas
+(``pipeline``), the price integral (``energy``) and the routes (``network``). The tests hold the
+MILP's objective, the greedy allocator's cost and this module's numbers equal.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from bace_opt import pipeline
+from bace_opt.energy import HOUR_S
+from bace_opt.placement import Placement
+from bace_opt.world import Snapshot
+
+REL_TOL = 1e-9
+
+
+@dataclass(frozen=True)
+class PlanCheck:
+    """The plan's problems (empty when feasible), Σ weights admitted, and its epoch cost ($)."""
+
+    problems: tuple[str, ...]
+    weight: float
+    cost_usd: float
+
+    @property
+    def feasible(self) -> bool:
+        return not self.problems
+
+
+def check_plan(
+    snapshot: Snapshot,
+    plan: Iterable[Placement],
+    weights: Mapping[str, float],
+    bandwidth: bool = True,
+) -> PlanCheck:
+    """Check every constraint of the epoch and recompute Σ w and the epoch cost of ``plan``."""
+    instance = snapshot.instance
+    net = instance.network
+    jobs = {j.name: j for j in snapshot.waiting}
+    used_gpus: dict[str, int] = {}
+    load: dict[tuple[str, str], float] = {}
+    problems: list[str] = []
+    weight = cost = 0.0
+    seen: set[str] = set()
+    for p in plan:
+        job = jobs.get(p.job)
+        where = f"job {p.job}"
+        if job is None or p.job in seen:
+            problems.append(f"{where}: not waiting, or placed twice")
+            continue
+        seen.add(p.job)
+        regions = [b.region for b in p.blocks]
+        if sum(b.stages for b in p.blocks) != job.stages or min(b.stages for b in p.blocks) < 1:
+            problems.append(f"{where}: blocks do not hold exactly its {job.stages} stages")
+        if len(set(regions)) != len(regions) or len(regions) > instance.max_regions:
+            problems.append(f"{where}: regions repeat or exceed max_regions")
+        gpu_types = [instance.region[r].gpu_type for r in regions]
+        if any(
+            not pipeline.fits_memory(job.model.params, job.stages, job.gpus_per_stage, g.memory_gb)
+            for g in gpu_types
+        ):
+            problems.append(f"{where}: a stage does not fit GPU memory")
+        for b in p.blocks:
+            used_gpus[b.region] = used_gpus.get(b.region, 0) + b.stages * job.gpus_per_stage
+        peak = min(g.peak_tflops for g in gpu_types)
+        t_c = pipeline.stage_compute_time(
+            job.model.params,
+            job.micro_batch_size,
+            job.seq_len,
+            job.stages,
+            job.gpus_per_stage,
+            peak,
+            instance.mfu,
+        )
+        need = (
+            8.0
+            * job.micro_batch_size
+            * job.seq_len
+            * job.model.hidden
+            * instance.bytes_per_element
+            / t_c
+            / 1e9
+        )
+        latency = 0.0
+        for up, down in itertools.pairwise(regions):
+            forward, backward = net.route(up, down), net.route(down, up)
+            if forward is None or backward is None:
+                problems.append(f"{where}: no route both ways between {up} and {down}")
+                continue
+            latency += net.route_latency_s(up, down) + net.route_latency_s(down, up)
+            for d in (*forward, *backward):
+                load[d] = load.get(d, 0.0) + need
+        compute = job.iterations * (job.micro_batches + job.stages - 1) * t_c
+        run = compute + job.iterations * latency
+        t0 = snapshot.time_s
+        for b in p.blocks:
+            region = instance.region[b.region]
+            mean = (
+                region.price.integral(t0, t0 + compute) / compute
+                if compute > 0
+                else region.price.price_at(t0)
+            )
+            gpus = b.stages * job.gpus_per_stage
+            cost += gpus * region.gpu_type.power_kw * region.pue * run * mean / HOUR_S
+        weight += weights.get(p.job, 0.0)
+    for name, gpus in sorted(used_gpus.items()):
+        if gpus > snapshot.free_gpus[name]:
+            problems.append(f"region {name}: {gpus} GPUs placed, {snapshot.free_gpus[name]} free")
+    if bandwidth:
+        for d, gbps in sorted(load.items()):
+            room = snapshot.residual_gbps[d]
+            if gbps > room * (1 + REL_TOL) + 1e-9:
+                problems.append(
+                    f"link {d[0]}>{d[1]}: {gbps:.6g} Gbit/s placed, {room:.6g} residual"
+                )
+    return PlanCheck(tuple(problems), weight, cost)

@@ -1,0 +1,289 @@
+"""The epoch MILP (DESIGN §3) as a Pyomo model: one ``add_*`` function per constraint family.
+
+Sets (UPPERCASE): ``JOBS``; ``BLOCK_REGION`` (j, k, r): block k of job j may sit in region r;
+``TRANSITION`` (j, k, a, b): the boundary after block k goes from region a to region b;
+``TYPE_CHOICE`` (j, t): GPU type t may be job j's slowest (only jobs with more than one candidate);
+``LOAD`` (j, u, v): job j's load on link direction u→v (those jobs only).
+
+Variables: ``x[j]`` admit; ``y[j,k,r]`` block k in region r; ``n[j,k,r]`` its stages;
+``z[j,k,a,b]`` transition; ``theta[j,t]`` slowest type; ``E[j,t]`` stage-cost rate g·Σ n·rate when t
+is the slowest type (else 0); ``P[j,k]`` cost added by the latency of transition k; ``L[j,d]`` link
+load. The epoch cost of a placement, ``g · Σ_blocks n · rate_r · D`` with
+``D = D₀(t*) + Σ_transitions I·lat``, is a product of path and placement; it is linearized exactly:
+binary × bounded continuous by big-M, which is exact because the objective pushes E, P and L down
+onto their lower bounds.
+
+Objectives: ``admission`` = Σ w_j x_j (maximize, first), then ``cost`` = Σ_j cost_j (minimize)
+under ``admission_floor``: Σ w_j x_j ≥ floor — the lexicographic order as two solves.
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from bace_opt.milp.data import EpochData, JobData
+
+LINK_MARGIN_GBPS = 1e-7
+"""Kept free on every link direction so a solution within the solver's feasibility tolerance is
+still feasible when checked exactly (the simulator's check has no tolerance to spare)."""
+
+
+def _homogeneous(job: JobData) -> bool:
+    return len(job.types) == 1
+
+
+def add_sets(m: pyo.ConcreteModel, data: EpochData) -> None:
+    jobs = [j for j in data.jobs if j.blocks > 0]
+    m.JOBS = pyo.Set(initialize=[j.name for j in jobs], ordered=True)
+    m.BLOCK_REGION = pyo.Set(
+        dimen=3,
+        ordered=True,
+        initialize=[
+            (j.name, k, r) for j in jobs for k in range(1, j.blocks + 1) for r in j.regions
+        ],
+    )
+    m.TRANSITION = pyo.Set(
+        dimen=4,
+        ordered=True,
+        initialize=[
+            (j.name, k, a, b) for j in jobs for k in range(1, j.blocks) for a, b in j.pairs
+        ],
+    )
+    m.LATENCY_SLOT = pyo.Set(
+        dimen=2, ordered=True, initialize=[(j.name, k) for j in jobs for k in range(1, j.blocks)]
+    )
+    m.TYPE_CHOICE = pyo.Set(
+        dimen=2,
+        ordered=True,
+        initialize=[(j.name, t) for j in jobs if not _homogeneous(j) for t in j.types],
+    )
+    m.LOAD = pyo.Set(
+        dimen=3,
+        ordered=True,
+        initialize=[
+            (j.name, *d)
+            for j in jobs
+            if not _homogeneous(j) and j.blocks > 1
+            for d in sorted({d for p in j.pairs for d in data.pair_uses[p]})
+        ],
+    )
+    m.DIRECTIONS = pyo.Set(dimen=2, ordered=True, initialize=data.directions)
+
+
+def add_variables(m: pyo.ConcreteModel, data: EpochData) -> None:
+    by_name = {j.name: j for j in data.jobs}
+    m.x = pyo.Var(m.JOBS, domain=pyo.Binary)
+    m.y = pyo.Var(m.BLOCK_REGION, domain=pyo.Binary)
+    m.n = pyo.Var(
+        m.BLOCK_REGION,
+        domain=pyo.NonNegativeIntegers,
+        bounds=lambda _, j, k, r: (0, by_name[j].max_stages[r]),
+    )
+    m.z = pyo.Var(m.TRANSITION, domain=pyo.Binary)
+    m.theta = pyo.Var(m.TYPE_CHOICE, domain=pyo.Binary)
+    m.E = pyo.Var(m.TYPE_CHOICE, domain=pyo.NonNegativeReals)
+    m.P = pyo.Var(m.LATENCY_SLOT, domain=pyo.NonNegativeReals)
+    m.L = pyo.Var(m.LOAD, domain=pyo.NonNegativeReals)
+
+
+def _stage_cost_rate(m: pyo.ConcreteModel, job: JobData, gpu_type: str) -> pyo.Expression:
+    """g · Σ_{k,r} n[j,k,r] · rate[r, t]: $ per second of run time if t is the slowest type."""
+    return job.width * sum(
+        job.rate[(r, gpu_type)] * m.n[job.name, k, r]
+        for k in range(1, job.blocks + 1)
+        for r in job.regions
+    )
+
+
+def add_block_structure(m: pyo.ConcreteModel, data: EpochData) -> None:
+    """An admitted job uses blocks 1..K' in order, one region each, each region at most once:
+    Σ_r y[j,1,r] = x[j];  Σ_r y[j,k+1,r] ≤ Σ_r y[j,k,r];  Σ_k y[j,k,r] ≤ 1."""
+    m.first_block = pyo.ConstraintList()
+    m.contiguous_blocks = pyo.ConstraintList()
+    m.region_once = pyo.ConstraintList()
+    for j in data.jobs:
+        if j.blocks == 0:
+            continue
+        used = {k: sum(m.y[j.name, k, r] for r in j.regions) for k in range(1, j.blocks + 1)}
+        m.first_block.add(used[1] == m.x[j.name])
+        for k in range(1, j.blocks):
+            m.contiguous_blocks.add(used[k + 1] <= used[k])
+        for r in j.regions:
+            m.region_once.add(sum(m.y[j.name, k, r] for k in range(1, j.blocks + 1)) <= 1)
+
+
+def add_stage_counts(m: pyo.ConcreteModel, data: EpochData) -> None:
+    """A used block holds ≥ 1 stage and at most what the region's free GPUs hold:
+    y ≤ n ≤ n̄_r · y; an admitted job places all its stages: Σ_{k,r} n = S · x."""
+    by_name = {j.name: j for j in data.jobs}
+    m.block_nonempty = pyo.Constraint(
+        m.BLOCK_REGION, rule=lambda m, j, k, r: m.y[j, k, r] <= m.n[j, k, r]
+    )
+    m.block_room = pyo.Constraint(
+        m.BLOCK_REGION,
+        rule=lambda m, j, k, r: m.n[j, k, r] <= by_name[j].max_stages[r] * m.y[j, k, r],
+    )
+    m.all_stages = pyo.Constraint(
+        m.JOBS,
+        rule=lambda m, j: (
+            sum(m.n[j, k, r] for k in range(1, by_name[j].blocks + 1) for r in by_name[j].regions)
+            == by_name[j].stages * m.x[j]
+        ),
+    )
+
+
+def add_gpu_capacity(m: pyo.ConcreteModel, data: EpochData) -> None:
+    """Σ_j g_j Σ_k n[j,k,r] ≤ free_r for every region."""
+    m.gpu_capacity = pyo.ConstraintList()
+    for r in data.regions:
+        terms = [
+            j.width * m.n[j.name, k, r]
+            for j in data.jobs
+            for k in range(1, j.blocks + 1)
+            if r in j.regions
+        ]
+        if terms:
+            m.gpu_capacity.add(sum(terms) <= data.free_gpus[r])
+
+
+def add_transitions(m: pyo.ConcreteModel, data: EpochData) -> None:
+    """z[j,k,a,b] = y[j,k,a] ∧ y[j,k+1,b] over allowed pairs only: z ≤ y[j,k,a], z ≤ y[j,k+1,b],
+    Σ_{a,b} z[j,k,·,·] = Σ_b y[j,k+1,b] — so a used block k+1 must follow block k over a pair
+    with routes both ways."""
+    m.transition_from = pyo.Constraint(
+        m.TRANSITION, rule=lambda m, j, k, a, b: m.z[j, k, a, b] <= m.y[j, k, a]
+    )
+    m.transition_to = pyo.Constraint(
+        m.TRANSITION, rule=lambda m, j, k, a, b: m.z[j, k, a, b] <= m.y[j, k + 1, b]
+    )
+    m.one_transition = pyo.ConstraintList()
+    for j in data.jobs:
+        for k in range(1, j.blocks):
+            m.one_transition.add(
+                sum(m.z[j.name, k, a, b] for a, b in j.pairs)
+                == sum(m.y[j.name, k + 1, r] for r in j.regions)
+            )
+
+
+def add_slowest_type(m: pyo.ConcreteModel, data: EpochData) -> None:
+    """For jobs that could run on several GPU types, θ[j,t] = 1 iff t is the slowest type used:
+    Σ_t θ = x; a block in region r needs θ on a type no faster than r's; some block sits on the
+    chosen type."""
+    m.one_slowest = pyo.ConstraintList()
+    m.no_slower_block = pyo.ConstraintList()
+    m.slowest_used = pyo.ConstraintList()
+    for j in data.jobs:
+        if _homogeneous(j) or j.blocks == 0:
+            continue
+        m.one_slowest.add(sum(m.theta[j.name, t] for t in j.types) == m.x[j.name])
+        for k in range(1, j.blocks + 1):
+            for r in j.regions:
+                peak = data.type_peak[data.region_type[r]]
+                slower = [t for t in j.types if data.type_peak[t] <= peak]
+                m.no_slower_block.add(m.y[j.name, k, r] <= sum(m.theta[j.name, t] for t in slower))
+        for t in j.types:
+            on_t = [
+                m.y[j.name, k, r]
+                for k in range(1, j.blocks + 1)
+                for r in j.regions
+                if data.region_type[r] == t
+            ]
+            m.slowest_used.add(sum(on_t) >= m.theta[j.name, t])
+
+
+def add_link_capacity(m: pyo.ConcreteModel, data: EpochData) -> None:
+    """Σ_j load_j(d) ≤ residual_d, where a job's load on d is need(t*) · Σ uses_ab(d) · z; for
+    several candidate types L[j,d] ≥ need_t · Σ uses · z − M (1 − θ[j,t]) with M = need_t · uses."""
+    m.link_capacity = pyo.ConstraintList()
+    m.link_load = pyo.ConstraintList()
+    for d in data.directions:
+        terms = []
+        for j in data.jobs:
+            crossing_uses = sum(
+                data.pair_uses[p][d] * m.z[j.name, k, *p]
+                for k in range(1, j.blocks)
+                for p in j.pairs
+                if data.pair_uses[p][d]
+            )
+            if isinstance(crossing_uses, int):
+                continue
+            if _homogeneous(j):
+                terms.append(j.need_gbps[j.types[0]] * crossing_uses)
+                continue
+            most = sum(
+                max((data.pair_uses[p][d] for p in j.pairs), default=0) for _ in range(1, j.blocks)
+            )
+            for t in j.types:
+                big = j.need_gbps[t] * most
+                m.link_load.add(
+                    m.L[j.name, *d]
+                    >= j.need_gbps[t] * crossing_uses - big * (1 - m.theta[j.name, t])
+                )
+            terms.append(m.L[j.name, *d])
+        if terms:
+            m.link_capacity.add(sum(terms) <= data.residual_gbps[d] - LINK_MARGIN_GBPS)
+
+
+def add_epoch_cost(m: pyo.ConcreteModel, data: EpochData) -> None:
+    """cost_j = Σ_t D₀_t · E[j,t] + Σ_k P[j,k] with E[j,t] ≥ g Σ n · rate_t − Ē_t (1 − θ[j,t])
+    (E = g Σ n · rate for a single candidate type) and, for every allowed pair a→b,
+    P[j,k] ≥ I·lat_ab · (stage rate − Ē (1 − z[j,k,a,b])): the latency of the transition actually
+    taken, times the job's stage-cost rate."""
+    m.stage_cost = pyo.ConstraintList()
+    m.latency_cost = pyo.ConstraintList()
+    cost = {}
+    for j in data.jobs:
+        if j.blocks == 0:
+            continue
+        if _homogeneous(j):
+            t = j.types[0]
+            rate = _stage_cost_rate(m, j, t)
+            compute = j.compute_s[t] * rate
+        else:
+            for t in j.types:
+                bound = j.width * j.stages * max(j.rate[(r, t)] for r in j.regions)
+                m.stage_cost.add(
+                    m.E[j.name, t] >= _stage_cost_rate(m, j, t) - bound * (1 - m.theta[j.name, t])
+                )
+            rate = sum(m.E[j.name, t] for t in j.types)
+            compute = sum(j.compute_s[t] * m.E[j.name, t] for t in j.types)
+        bound = j.stage_cost_bound()
+        for k in range(1, j.blocks):
+            for a, b in j.pairs:
+                lat = j.pair_latency_s[(a, b)]
+                m.latency_cost.add(
+                    m.P[j.name, k] >= lat * rate - lat * bound * (1 - m.z[j.name, k, a, b])
+                )
+        cost[j.name] = compute + sum(m.P[j.name, k] for k in range(1, j.blocks))
+    m.job_cost = pyo.Expression(m.JOBS, rule=lambda m, j: cost[j])
+
+
+def add_objectives(m: pyo.ConcreteModel, data: EpochData) -> None:
+    """First maximize Σ w x; then minimize Σ cost under Σ w x ≥ floor (a mutable parameter)."""
+    weight = {j.name: j.weight for j in data.jobs}
+    admitted = sum(weight[j] * m.x[j] for j in m.JOBS) if len(m.JOBS) else 0.0
+    m.admission = pyo.Objective(expr=admitted, sense=pyo.maximize)
+    m.cost = pyo.Objective(
+        expr=sum(m.job_cost[j] for j in m.JOBS) if len(m.JOBS) else 0.0, sense=pyo.minimize
+    )
+    m.cost.deactivate()
+    m.floor = pyo.Param(mutable=True, initialize=0.0)
+    m.admission_floor = pyo.Constraint(expr=admitted >= m.floor) if len(m.JOBS) else None
+    if m.admission_floor is not None:
+        m.admission_floor.deactivate()
+
+
+def build_model(data: EpochData) -> pyo.ConcreteModel:
+    """The complete model; read this function as the formulation's table of contents."""
+    m = pyo.ConcreteModel(name="bace_epoch")
+    add_sets(m, data)
+    add_variables(m, data)
+    add_block_structure(m, data)
+    add_stage_counts(m, data)
+    add_gpu_capacity(m, data)
+    add_transitions(m, data)
+    add_slowest_type(m, data)
+    add_link_capacity(m, data)
+    add_epoch_cost(m, data)
+    add_objectives(m, data)
+    return m

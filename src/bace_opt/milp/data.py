@@ -1,0 +1,144 @@
+"""Index sets and coefficients of one epoch's MILP, computed from a snapshot (no Pyomo here).
+
+Everything the model needs is precomputed per job: which regions can hold its stages (memory), the
+GPU types that could be its slowest, and per type the bandwidth a crossing needs, the compute part
+of its run time D₀ and the $/GPU-second rate of each region (price averaged over [t, t + D₀]); per
+allowed region pair the crossing's latency term and the link directions it loads.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from bace_opt import pipeline
+from bace_opt.energy import HOUR_S, mean_price
+from bace_opt.network import Direction
+from bace_opt.world import Job, Snapshot
+
+Pair = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class JobData:
+    """Coefficients of one waiting job."""
+
+    name: str
+    weight: float
+    stages: int
+    width: int
+    blocks: int
+    """K_j = min(max_regions, S, usable regions): blocks the job may use."""
+    regions: tuple[str, ...]
+    """Regions whose GPU type holds a stage in memory, with room for at least one stage."""
+    types: tuple[str, ...]
+    """GPU types among ``regions``, slowest first: candidates for the job's slowest type."""
+    need_gbps: dict[str, float]
+    """Per slowest type: the bandwidth each crossing needs."""
+    compute_s: dict[str, float]
+    """Per slowest type: D₀ = I · (M + S − 1) · t_c."""
+    rate: dict[tuple[str, str], float]
+    """Per (region, slowest type): power · PUE · p̄ / 3600, $ per GPU-second."""
+    pair_latency_s: dict[Pair, float]
+    """Per allowed pair: I · (lat(a→b) + lat(b→a)), the run time one crossing adds."""
+    max_stages: dict[str, int]
+    """Per region: the most stages of this job its free GPUs hold."""
+
+    @property
+    def pairs(self) -> list[Pair]:
+        return sorted(self.pair_latency_s)
+
+    def stage_cost_bound(self) -> float:
+        """Ē: an upper bound of g · Σ stages · rate over any placement."""
+        return self.width * self.stages * max(self.rate.values(), default=0.0)
+
+
+@dataclass(frozen=True)
+class EpochData:
+    """The whole epoch: jobs, regions, free GPUs, link directions and what loads them."""
+
+    jobs: tuple[JobData, ...]
+    regions: tuple[str, ...]
+    region_type: dict[str, str]
+    type_peak: dict[str, float]
+    free_gpus: dict[str, int]
+    residual_gbps: dict[Direction, float]
+    pair_uses: dict[Pair, Counter[Direction]]
+    """Link directions (with multiplicity) a crossing a→b loads: forward and backward routes."""
+
+    @property
+    def directions(self) -> list[Direction]:
+        used = {d for uses in self.pair_uses.values() for d in uses}
+        return sorted(used)
+
+
+def _job_data(
+    snapshot: Snapshot, job: Job, weight: float, pair_uses: dict[Pair, Counter[Direction]]
+) -> JobData:
+    instance = snapshot.instance
+    net = instance.network
+    regions = tuple(
+        r.name
+        for r in instance.regions
+        if pipeline.fits_memory(
+            job.model.params, job.stages, job.gpus_per_stage, r.gpu_type.memory_gb
+        )
+        and snapshot.free_gpus[r.name] >= job.gpus_per_stage
+    )
+    types = sorted(
+        {instance.region[r].gpu_type for r in regions}, key=lambda g: (g.peak_tflops, g.name)
+    )
+    activation = instance.activation(job)
+    need, compute, rate = {}, {}, {}
+    for gpu in types:
+        t_c = instance.stage_time(job, gpu)
+        need[gpu.name] = pipeline.need_gbps(activation, t_c)
+        compute[gpu.name] = job.iterations * (job.micro_batches + job.stages - 1) * t_c
+        for name in regions:
+            region = instance.region[name]
+            price = mean_price(region.price, snapshot.time_s, snapshot.time_s + compute[gpu.name])
+            rate[(name, gpu.name)] = region.gpu_type.power_kw * region.pue * price / HOUR_S
+    latency = {}
+    for a in regions:
+        for b in regions:
+            if (a, b) in pair_uses:
+                one_way = net.route_latency_s(a, b) + net.route_latency_s(b, a)
+                latency[(a, b)] = job.iterations * one_way
+    return JobData(
+        name=job.name,
+        weight=weight,
+        stages=job.stages,
+        width=job.gpus_per_stage,
+        blocks=min(instance.max_regions, job.stages, len(regions)),
+        regions=regions,
+        types=tuple(g.name for g in types),
+        need_gbps=need,
+        compute_s=compute,
+        rate=rate,
+        pair_latency_s=latency,
+        max_stages={
+            r: min(job.stages, snapshot.free_gpus[r] // job.gpus_per_stage) for r in regions
+        },
+    )
+
+
+def epoch_data(snapshot: Snapshot, weights: dict[str, float]) -> EpochData:
+    """Coefficients for the snapshot's waiting jobs with the given priority weights."""
+    instance = snapshot.instance
+    net = instance.network
+    names = tuple(r.name for r in instance.regions)
+    pair_uses: dict[Pair, Counter[Direction]] = {}
+    for a in names:
+        for b in names:
+            fwd, bwd = net.route(a, b), net.route(b, a)
+            if a != b and fwd is not None and bwd is not None:
+                pair_uses[(a, b)] = Counter((*fwd, *bwd))
+    return EpochData(
+        jobs=tuple(_job_data(snapshot, j, weights[j.name], pair_uses) for j in snapshot.waiting),
+        regions=names,
+        region_type={r.name: r.gpu_type.name for r in instance.regions},
+        type_peak={g.name: g.peak_tflops for g in instance.gpu_types.values()},
+        free_gpus=dict(snapshot.free_gpus),
+        residual_gbps=dict(snapshot.residual_gbps),
+        pair_uses=pair_uses,
+    )

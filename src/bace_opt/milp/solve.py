@@ -1,0 +1,208 @@
+"""The only module that talks to a solver. Two solves give the lexicographic optimum: first the
+most priority weight admitted, then the least epoch cost with that weight kept.
+
+HiGHS through Pyomo's ``appsi_highs`` by default (persistent, and its MIP start works); any other
+Pyomo solver by name through ``SolverFactory``. The termination condition is checked before a
+solution is loaded, and no solver exception leaves this module: trouble becomes a status.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import pyomo.environ as pyo
+
+from bace_opt.milp.data import EpochData
+from bace_opt.milp.extract import extract_plan
+from bace_opt.milp.warmstart import apply_plan
+from bace_opt.placement import Placement
+
+log = logging.getLogger(__name__)
+FLOOR_SLACK = 1e-7
+"""Relative slack of the stage-2 floor on Σ w x, so stage 1's optimum stays feasible in stage 2
+under the solver's tolerances."""
+
+
+class Status(StrEnum):
+    OPTIMAL = "optimal"
+    TIME_LIMIT = "time_limit"
+    INFEASIBLE = "infeasible"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    solver: str = "appsi_highs"
+    time_limit_s: float = 10.0
+    mip_gap: float = 0.0
+    """Relative gap at which a solve counts as done; 0 (with absolute gap 0) proves the exact
+    optimum — HiGHS's own defaults (1e-4 relative, 1e-6 absolute) would let stage 1 stop on an
+    admission whose weight is a hair below the best, which is not the lexicographic optimum."""
+    threads: int | None = None
+    warm_start: bool = True
+
+
+@dataclass(frozen=True)
+class SolveResult:
+    """What the two solves found. ``plan`` is empty when nothing was found (see ``message``)."""
+
+    status: Status
+    plan: dict[str, Placement]
+    objective: float | None
+    """Stage 2's objective (the epoch cost of the plan): the objective of the written model."""
+    bound: float | None
+    """Stage 2's best bound on the cost."""
+    weight: float | None
+    weight_bound: float | None
+    """Stage 1's best bound on Σ w x."""
+    time_s: float
+    message: str = ""
+
+
+class _Failure(Exception):
+    """A solve ended without a usable answer; carries the status."""
+
+    def __init__(self, status: Status, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _appsi(options: SolveOptions) -> Any:
+    from pyomo.contrib.appsi.solvers import Highs
+
+    opt = Highs()
+    if not opt.available():
+        raise _Failure(Status.ERROR, "solver appsi_highs is not available (install highspy)")
+    opt.config.load_solution = False
+    opt.config.warmstart = options.warm_start
+    opt.config.mip_gap = options.mip_gap
+    opt.highs_options["mip_abs_gap"] = 0.0
+    if options.threads:
+        opt.highs_options["threads"] = options.threads
+    return opt
+
+
+def _stage_appsi(
+    opt: Any, m: pyo.ConcreteModel, limit: float
+) -> tuple[Status, float | None, float | None]:
+    from pyomo.contrib.appsi.base import TerminationCondition as TC
+
+    opt.config.time_limit = max(limit, 0.01)
+    results = opt.solve(m)
+    tc = results.termination_condition
+    found = results.best_feasible_objective is not None
+    if tc == TC.optimal:
+        status = Status.OPTIMAL
+    elif tc in (TC.maxTimeLimit, TC.interrupted, TC.maxIterations) and found:
+        status = Status.TIME_LIMIT
+    elif tc in (TC.infeasible, TC.infeasibleOrUnbounded):
+        raise _Failure(Status.INFEASIBLE, f"the solver reports {tc.name}")
+    elif tc == TC.maxTimeLimit:
+        raise _Failure(Status.TIME_LIMIT, "time limit reached before any solution was found")
+    else:
+        raise _Failure(Status.ERROR, f"solver ended with {tc.name}")
+    results.solution_loader.load_vars()
+    return status, results.best_feasible_objective, results.best_objective_bound
+
+
+def _stage_factory(
+    name: str, m: pyo.ConcreteModel, options: SolveOptions, limit: float
+) -> tuple[Status, float | None, float | None]:
+    from pyomo.opt import SolverStatus, TerminationCondition
+
+    opt = pyo.SolverFactory(name)
+    if opt is None or not opt.available(exception_flag=False):
+        raise _Failure(Status.ERROR, f"solver {name} is not available")
+    if "time_limit" in getattr(opt, "config", {}):
+        opt.config.time_limit = limit
+    results = opt.solve(m, load_solutions=False)
+    tc = results.solver.termination_condition
+    if tc == TerminationCondition.optimal:
+        status = Status.OPTIMAL
+    elif tc == TerminationCondition.maxTimeLimit and len(results.solution) > 0:
+        status = Status.TIME_LIMIT
+    elif tc in (TerminationCondition.infeasible, TerminationCondition.infeasibleOrUnbounded):
+        raise _Failure(Status.INFEASIBLE, f"the solver reports {tc}")
+    else:
+        raise _Failure(Status.ERROR, f"solver ended with {tc} ({results.solver.status})")
+    if results.solver.status not in (SolverStatus.ok, SolverStatus.warning):
+        raise _Failure(Status.ERROR, f"solver status {results.solver.status}")
+    m.solutions.load_from(results)
+    objective = pyo.value(next(m.component_data_objects(pyo.Objective, active=True)))
+    return status, objective, None
+
+
+def solve_lexicographic(
+    m: pyo.ConcreteModel,
+    data: EpochData,
+    options: SolveOptions,
+    start: dict[str, Placement] | None = None,
+    write_lp: Path | None = None,
+) -> SolveResult:
+    """Stage 1: max Σ w x (warm-started with ``start``); stage 2: min cost with Σ w x kept."""
+    tic = time.perf_counter()
+    deadline = tic + options.time_limit_s
+    weight = weight_bound = objective = bound = None
+    status = Status.OPTIMAL
+    try:
+        appsi = options.solver in ("appsi_highs", "highs")
+        opt = _appsi(options) if appsi else None
+
+        def stage(limit: float) -> tuple[Status, float | None, float | None]:
+            if opt is not None:
+                return _stage_appsi(opt, m, limit)
+            return _stage_factory(options.solver, m, options, limit)
+
+        if start is not None and options.warm_start and not apply_plan(m, data, start):
+            log.info("greedy plan does not fit the model's index sets; no MIP start")
+        status, weight, weight_bound = stage(deadline - time.perf_counter())
+        admitted = extract_plan(m, data)
+        floor = sum(j.weight for j in data.jobs if j.name in admitted)
+        if m.admission_floor is not None:
+            m.floor.set_value(floor - FLOOR_SLACK * max(1.0, abs(floor)))
+            m.admission_floor.activate()
+        m.admission.deactivate()
+        m.cost.activate()
+        if write_lp is not None:
+            m.write(str(write_lp), io_options={"symbolic_solver_labels": True})
+        apply_plan(m, data, admitted)
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0.05:
+            plan, objective = admitted, pyo.value(m.cost)
+            status = Status.TIME_LIMIT
+        else:
+            second, objective, bound = stage(remaining)
+            plan = extract_plan(m, data)
+            if second == Status.TIME_LIMIT:
+                status = Status.TIME_LIMIT
+    except _Failure as failure:
+        return SolveResult(
+            failure.status,
+            {},
+            None,
+            None,
+            weight,
+            weight_bound,
+            time.perf_counter() - tic,
+            str(failure),
+        )
+    except Exception as exc:
+        log.debug("solver failed", exc_info=True)
+        return SolveResult(
+            Status.ERROR,
+            {},
+            None,
+            None,
+            weight,
+            weight_bound,
+            time.perf_counter() - tic,
+            f"{type(exc).__name__}: {exc}",
+        )
+    return SolveResult(
+        status, plan, objective, bound, weight, weight_bound, time.perf_counter() - tic
+    )

@@ -1,0 +1,246 @@
+"""The exact epoch MILP: equal to exhaustive search on small snapshots, never worse than greedy,
+its LP file solves to the same objective in plain HiGHS, and trouble ends in a clear status."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from types import MappingProxyType
+
+import highspy
+import numpy as np
+import pyomo.environ as pyo
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from typer.testing import CliRunner
+
+from bace_opt.checker import check_plan
+from bace_opt.cli import app
+from bace_opt.feasibility import placement_problems
+from bace_opt.loading import load_instance
+from bace_opt.milp import SolveOptions, Status, solve_epoch
+from bace_opt.milp.build import build_model
+from bace_opt.milp.data import epoch_data
+from bace_opt.milp.solve import solve_lexicographic
+from bace_opt.output import write_yaml_atomic
+from bace_opt.placement import Placement
+from bace_opt.policies import make_policy
+from bace_opt.policies.bace import BacePipe
+from bace_opt.sim import simulate
+from bace_opt.snapshots import snapshot_document
+from bace_opt.world import Instance, Snapshot
+from tests.conftest import INSTANCES
+from tests.worlds import all_placements, build, world_docs
+
+SETTINGS = settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
+)
+OPTIONS = SolveOptions(time_limit_s=30.0)
+
+
+def partly_busy(instance: Instance, seed: int) -> Snapshot:
+    rng = np.random.default_rng(seed)
+    free = {r.name: int(rng.integers(r.gpus // 4, r.gpus + 1)) for r in instance.regions}
+    residual = {d: float(c * rng.uniform(0.2, 1.0)) for d, c in instance.network.capacity.items()}
+    return Snapshot(
+        instance,
+        float(rng.uniform(0, 86400)),
+        instance.jobs,
+        MappingProxyType(free),
+        MappingProxyType(residual),
+    )
+
+
+class TooLarge(Exception):
+    """The exhaustive search would take too long for a unit test."""
+
+
+def exhaustive(snapshot: Snapshot, weights: dict[str, float]) -> tuple[float, float]:
+    """(Σ w, cost) of the lexicographic optimum over every combination of placements."""
+    instance = snapshot.instance
+    options = []
+    for job in snapshot.waiting:
+        alone = [
+            p
+            for p in all_placements(instance, job)
+            if not placement_problems(
+                instance, job, p, dict(snapshot.free_gpus), dict(snapshot.residual_gbps)
+            )
+        ]
+        options.append([None, *alone])
+    if math.prod(len(o) for o in options) > 20000:
+        raise TooLarge
+    best = (-1.0, 0.0)
+
+    def walk(i: int, chosen: list[Placement]) -> None:
+        nonlocal best
+        if i == len(options):
+            check = check_plan(snapshot, chosen, weights)
+            if not check.feasible:
+                return
+            if check.weight > best[0] + 1e-9 or (
+                abs(check.weight - best[0]) <= 1e-9 and check.cost_usd < best[1]
+            ):
+                best = (check.weight, check.cost_usd)
+            return
+        for option in options[i]:
+            walk(i + 1, chosen if option is None else [*chosen, option])
+
+    walk(0, [])
+    return best
+
+
+@SETTINGS
+@given(doc=world_docs(max_jobs=3, sizes=(8, 16), min_regions_per_job=2))
+def test_milp_equals_exhaustive_search(doc: dict) -> None:
+    instance = build(doc)
+    snapshot = partly_busy(instance, len(str(doc)))
+    weights = BacePipe().prioritizer.weights_of(snapshot)
+    try:
+        weight, cost = exhaustive(snapshot, weights)
+    except TooLarge:
+        assume(False)
+    result, _ = solve_epoch(snapshot, weights, OPTIONS)
+    assert result.status == Status.OPTIMAL
+    check = check_plan(snapshot, result.plan.values(), weights)
+    assert check.feasible, check.problems
+    assert check.weight == pytest.approx(weight, rel=1e-9, abs=1e-12)
+    assert check.cost_usd == pytest.approx(cost, rel=1e-6, abs=1e-9)
+    assert result.objective == pytest.approx(check.cost_usd, rel=1e-6, abs=1e-9)
+
+
+@pytest.mark.parametrize("name", ["tiny3.yaml", "hetero4.yaml"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_milp_equals_exhaustive_on_shipped_worlds(name: str, seed: int) -> None:
+    instance = load_instance(INSTANCES / name)
+    snapshot = partly_busy(instance, seed)
+    weights = BacePipe().prioritizer.weights_of(snapshot)
+    weight, cost = exhaustive(snapshot, weights)
+    result, _ = solve_epoch(snapshot, weights, OPTIONS)
+    check = check_plan(snapshot, result.plan.values(), weights)
+    assert (check.weight, check.cost_usd) == (pytest.approx(weight), pytest.approx(cost, rel=1e-6))
+
+
+@SETTINGS
+@given(doc=world_docs(max_jobs=8, sizes=(8, 16, 32)))
+def test_milp_never_worse_than_greedy(doc: dict) -> None:
+    instance = build(doc)
+    snapshot = partly_busy(instance, 7)
+    policy = BacePipe()
+    weights = policy.prioritizer.weights_of(snapshot)
+    greedy = check_plan(snapshot, policy.decide(snapshot).placements, weights)
+    result, _ = solve_epoch(
+        snapshot, weights, OPTIONS, start={p.job: p for p in policy.decide(snapshot)}
+    )
+    exact = check_plan(snapshot, result.plan.values(), weights)
+    assert exact.feasible
+    assert exact.weight >= greedy.weight - 1e-9
+    if exact.weight <= greedy.weight + 1e-9:
+        assert exact.cost_usd <= greedy.cost_usd * (1 + 1e-6) + 1e-9
+
+
+def geo6_snapshot(tmp_path: Path) -> Path:
+    """A busy epoch dumped from a geo6 run, written back as a snapshot file."""
+    geo6 = load_instance(INSTANCES / "geo6.yaml")
+    dumps: list[Snapshot] = []
+    from bace_opt.sim import SimulationOptions
+
+    simulate(geo6, make_policy("bace"), SimulationOptions(on_snapshot=dumps.append))
+    placeable = [s for s in dumps if len(BacePipe().decide(s)) >= 1]
+    busy = max(placeable, key=lambda s: (len(s.waiting), -s.time_s))
+    path = tmp_path / "snap.yaml"
+    write_yaml_atomic(path, snapshot_document(busy, tmp_path))
+    return path
+
+
+def test_written_lp_solves_to_the_same_objective(tmp_path: Path) -> None:
+    runner = CliRunner()
+    snap = geo6_snapshot(tmp_path)
+    lp, out = tmp_path / "epoch.lp", tmp_path / "epoch.json"
+    result = runner.invoke(
+        app, ["epoch", str(snap), "--solver", "both", "--write-lp", str(lp), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(out.read_text())
+    milp = report["milp"]
+    assert milp["status"] == "optimal"
+    assert set(milp) >= {
+        "status",
+        "objective",
+        "bound",
+        "time_s",
+        "admitted",
+        "placements",
+        "cost_usd",
+        "weights",
+    }
+    assert milp["objective"] == pytest.approx(milp["cost_usd"], rel=1e-6)
+    assert (
+        sum(milp["weights"][j] for j in milp["admitted"]) >= report["greedy"]["weight_sum"] - 1e-9
+    )
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.readModel(str(lp))
+    h.run()
+    assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    assert h.getInfo().objective_function_value == pytest.approx(milp["objective"], rel=1e-6)
+
+
+def test_missing_solver_falls_back_to_greedy(tmp_path: Path) -> None:
+    runner = CliRunner()
+    snap = geo6_snapshot(tmp_path)
+    out = tmp_path / "e.json"
+    result = runner.invoke(
+        app,
+        ["epoch", str(snap), "--solver", "milp", "--backend", "no_such_solver", "--out", str(out)],
+    )
+    assert result.exit_code == 0
+    assert "MILP error" in result.stderr and "reporting the greedy plan" in result.stderr
+    milp = json.loads(out.read_text())["milp"]
+    assert milp["status"] == "error" and milp["fallback"] == "greedy"
+    assert milp["check"] == "feasible"
+
+
+def test_time_limit_reports_incumbent_and_bound() -> None:
+    instance = load_instance(INSTANCES / "geo6.yaml")
+    snapshot = Snapshot(
+        instance,
+        0.0,
+        instance.jobs[:120],
+        MappingProxyType({r.name: r.gpus // 3 for r in instance.regions}),
+        MappingProxyType(dict(instance.network.capacity)),
+    )
+    policy = BacePipe()
+    weights = policy.prioritizer.weights_of(snapshot)
+    start = {p.job: p for p in policy.decide(snapshot)}
+    result, _ = solve_epoch(snapshot, weights, SolveOptions(time_limit_s=0.05), start=start)
+    assert result.status in (Status.TIME_LIMIT, Status.OPTIMAL)
+    if result.status == Status.TIME_LIMIT:
+        assert result.plan, "with the greedy MIP start there is always an incumbent"
+        assert check_plan(snapshot, result.plan.values(), weights).feasible
+
+
+def test_infeasible_model_is_a_status_not_an_exception() -> None:
+    instance = load_instance(INSTANCES / "tiny3.yaml")
+    snapshot = partly_busy(instance, 0)
+    weights = BacePipe().prioritizer.weights_of(snapshot)
+    data = epoch_data(snapshot, weights)
+    model = build_model(data)
+    model.impossible = pyo.Constraint(expr=sum(model.x[j] for j in model.JOBS) >= 99)
+    result = solve_lexicographic(model, data, OPTIONS)
+    assert result.status == Status.INFEASIBLE
+    assert result.plan == {} and "infeasible" in result.message
+
+
+def test_milp_policy_runs_a_simulation(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["run", str(INSTANCES / "hetero4.yaml"), "--policy", "milp", "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["jobs_finished"] == 3
+    assert summary["milp_solves"] >= 1 and summary["milp_fallbacks"] == 0
