@@ -15,3 +15,7 @@ class InputError(Exception):
     def __init__(self, problems: Iterable[str]) -> None:
         self.problems: tuple[str, ...] = tuple(problems)
         super().__init__("\n".join(self.problems))
+
+    def __reduce__(self) -> tuple[type[InputError], tuple[tuple[str, ...]]]:
+        """Pickle by problems (worker processes send errors back to the parent)."""
+        return (InputError, (self.problems,))

@@ -23,6 +23,8 @@ from bace_opt.milp.warmstart import apply_plan
 from bace_opt.placement import Placement
 
 log = logging.getLogger(__name__)
+STAGE1_SHARE = 0.6
+"""Share of the time limit stage 1 may use; stage 2 gets the rest (and whatever stage 1 left)."""
 FLOOR_SLACK = 1e-7
 """Relative slack of the stage-2 floor on Σ w x, so stage 1's optimum stays feasible in stage 2
 under the solver's tolerances."""
@@ -160,7 +162,7 @@ def solve_lexicographic(
 
         if start is not None and options.warm_start and not apply_plan(m, data, start):
             log.info("greedy plan does not fit the model's index sets; no MIP start")
-        status, weight, weight_bound = stage(deadline - time.perf_counter())
+        status, weight, weight_bound = stage(STAGE1_SHARE * options.time_limit_s)
         admitted = extract_plan(m, data)
         floor = sum(j.weight for j in data.jobs if j.name in admitted)
         if m.admission_floor is not None:
