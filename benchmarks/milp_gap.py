@@ -27,14 +27,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from worlds import region_doc
-
 from bace_opt.checker import check_plan
 from bace_opt.loading import parse_instance
 from bace_opt.milp import SolveOptions, solve_epoch
 from bace_opt.policies.bace import BacePipe
 from bace_opt.results import csv_text
 from bace_opt.world import Snapshot
+from worlds import region_doc
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = Path(__file__).resolve().parent / "results"
@@ -45,8 +44,14 @@ def suite_snapshot(jobs: int, max_stages: int, regions: int, seed: int) -> Snaps
     rng = np.random.default_rng(seed)
     doc = region_doc(regions, seed)
     stage_choices = [s for s in (2, 4, 8, 12, 16) if s <= max_stages]
-    params = {"gpt3-1.3b": 1.3e9, "gpt3-2.7b": 2.7e9, "gpt3-6.7b": 6.7e9, "llama2-7b": 7e9,
-              "gpt3-13b": 13e9, "llama2-13b": 13e9}
+    params = {
+        "gpt3-1.3b": 1.3e9,
+        "gpt3-2.7b": 2.7e9,
+        "gpt3-6.7b": 6.7e9,
+        "llama2-7b": 7e9,
+        "gpt3-13b": 13e9,
+        "llama2-13b": 13e9,
+    }
     doc["jobs"] = []
     while len(doc["jobs"]) < jobs:
         model, stages = str(rng.choice(MODELS)), int(rng.choice(stage_choices))
@@ -54,10 +59,18 @@ def suite_snapshot(jobs: int, max_stages: int, regions: int, seed: int) -> Snaps
         if 16 * params[model] / (stages * width) > 80e9:
             continue  # fails the memory rule on A100-80GB: draw again
         i = len(doc["jobs"])
-        doc["jobs"].append({
-            "name": f"w{i:03d}", "arrival_s": float(i * 30), "model": model, "stages": stages,
-            "gpus_per_stage": width, "iterations": int(rng.integers(500, 5000)),
-            "micro_batches": 16, "micro_batch_size": 2})
+        doc["jobs"].append(
+            {
+                "name": f"w{i:03d}",
+                "arrival_s": float(i * 30),
+                "model": model,
+                "stages": stages,
+                "gpus_per_stage": width,
+                "iterations": int(rng.integers(500, 5000)),
+                "micro_batches": 16,
+                "micro_batch_size": 2,
+            }
+        )
     instance = parse_instance(doc, ROOT)
     demand = sum(j.total_gpus for j in instance.jobs)
     total = sum(r.gpus for r in instance.regions)
@@ -78,29 +91,41 @@ def cell(size: str, seed: int, time_limit: float, warm: bool) -> dict[str, Any]:
     greedy_s = time.perf_counter() - tic
     greedy = check_plan(snapshot, greedy_plan.placements, weights)
     options = SolveOptions(time_limit_s=time_limit, warm_start=warm, threads=2)
-    result, build_s = solve_epoch(snapshot, weights, options,
-                                  start={p.job: p for p in greedy_plan})
+    result, build_s = solve_epoch(snapshot, weights, options, start={p.job: p for p in greedy_plan})
     exact = check_plan(snapshot, result.plan.values(), weights)
     gap = None
     if result.objective is not None and result.bound is not None and result.objective > 0:
         gap = (result.objective - result.bound) / result.objective
     return {
-        "size": size, "seed": seed, "warm_start": warm, "time_limit_s": time_limit,
-        "status": str(result.status), "build_s": build_s, "solve_s": result.time_s,
-        "greedy_s": greedy_s, "greedy_weight": greedy.weight, "milp_weight": exact.weight,
-        "weight_bound": result.weight_bound, "greedy_cost": greedy.cost_usd,
-        "milp_cost": exact.cost_usd, "cost_bound": result.bound, "cost_gap": gap,
-        "greedy_admitted": len(greedy_plan), "milp_admitted": len(result.plan),
+        "size": size,
+        "seed": seed,
+        "warm_start": warm,
+        "time_limit_s": time_limit,
+        "status": str(result.status),
+        "build_s": build_s,
+        "solve_s": result.time_s,
+        "greedy_s": greedy_s,
+        "greedy_weight": greedy.weight,
+        "milp_weight": exact.weight,
+        "weight_bound": result.weight_bound,
+        "greedy_cost": greedy.cost_usd,
+        "milp_cost": exact.cost_usd,
+        "cost_bound": result.bound,
+        "cost_gap": gap,
+        "greedy_admitted": len(greedy_plan),
+        "milp_admitted": len(result.plan),
         "feasible": exact.feasible,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", nargs="+",
-                        default=["10x4x6", "30x8x6", "60x16x6", "100x16x10", "200x16x10"])
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--sizes", nargs="+", default=["10x4x6", "30x8x6", "60x16x6", "100x16x10", "200x16x10"]
+    )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--no-cold", action="store_true", help="Skip the runs without MIP start.")
@@ -108,23 +133,29 @@ def main() -> None:
     args = parser.parse_args()
     rows = []
     spawn = multiprocessing.get_context("spawn")
-    print(f"{'size':>10} {'seed':>4} {'start':>5} {'status':>10} {'build s':>7} {'solve s':>7} "
-          f"{'w greedy':>9} {'w milp':>9} {'$ greedy':>9} {'$ milp':>9} {'MiB':>5}")
+    print(
+        f"{'size':>10} {'seed':>4} {'start':>5} {'status':>10} {'build s':>7} {'solve s':>7} "
+        f"{'w greedy':>9} {'w milp':>9} {'$ greedy':>9} {'$ milp':>9} {'MiB':>5}"
+    )
     for size in args.sizes:
         for seed in args.seeds:
             for warm in (True,) if args.no_cold else (True, False):
                 with ProcessPoolExecutor(1, mp_context=spawn) as pool:
                     row = pool.submit(cell, size, seed, args.time_limit, warm).result()
                 rows.append(row)
-                print(f"{size:>10} {seed:>4} {'yes' if warm else 'no':>5} {row['status']:>10} "
-                      f"{row['build_s']:>7.2f} {row['solve_s']:>7.2f} "
-                      f"{row['greedy_weight']:>9.4f} {row['milp_weight']:>9.4f} "
-                      f"{row['greedy_cost']:>9.2f} {row['milp_cost']:>9.2f} "
-                      f"{row['peak_rss_mib']:>5.0f}", flush=True)
+                print(
+                    f"{size:>10} {seed:>4} {'yes' if warm else 'no':>5} {row['status']:>10} "
+                    f"{row['build_s']:>7.2f} {row['solve_s']:>7.2f} "
+                    f"{row['greedy_weight']:>9.4f} {row['milp_weight']:>9.4f} "
+                    f"{row['greedy_cost']:>9.2f} {row['milp_cost']:>9.2f} "
+                    f"{row['peak_rss_mib']:>5.0f}",
+                    flush=True,
+                )
     args.out.mkdir(parents=True, exist_ok=True)
     columns = list(rows[0])
-    (args.out / "milp_gap.csv").write_text(csv_text(columns, ([r[c] for c in columns]
-                                                              for r in rows)))
+    (args.out / "milp_gap.csv").write_text(
+        csv_text(columns, ([r[c] for c in columns] for r in rows))
+    )
     (args.out / "milp_gap.json").write_text(json.dumps(rows, indent=2))
 
 

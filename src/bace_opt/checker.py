@@ -68,15 +68,7 @@ def check_plan(
         for b in p.blocks:
             used_gpus[b.region] = used_gpus.get(b.region, 0) + b.stages * job.gpus_per_stage
         peak = min(g.peak_tflops for g in gpu_types)
-        t_c = pipeline.stage_compute_time(
-            job.model.params,
-            job.micro_batch_size,
-            job.seq_len,
-            job.stages,
-            job.gpus_per_stage,
-            peak,
-            instance.mfu,
-        )
+        t_c = instance.stage_time_at(job, peak)
         need = (
             8.0
             * job.micro_batch_size

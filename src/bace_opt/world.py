@@ -120,13 +120,17 @@ class Instance:
 
     def stage_time(self, job: Job, gpu_type: GpuType) -> float:
         """t_c of ``job`` when its slowest stage runs on ``gpu_type``."""
+        return self.stage_time_at(job, gpu_type.peak_tflops)
+
+    def stage_time_at(self, job: Job, peak_tflops: float) -> float:
+        """t_c of ``job`` when its slowest stage runs at ``peak_tflops``."""
         return pipeline.stage_compute_time(
             job.model.params,
             job.micro_batch_size,
             job.seq_len,
             job.stages,
             job.gpus_per_stage,
-            gpu_type.peak_tflops,
+            peak_tflops,
             self.mfu,
         )
 

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bace_opt import pipeline
 from bace_opt.energy import HOUR_S, mean_price
 from bace_opt.placement import Block, Placement
 from bace_opt.policies.bace.pathfinder import FloatArray, IntArray, PathSet
@@ -36,15 +35,7 @@ class Allocation:
 def gpu_second_price(instance: Instance, job: Job, time_s: float, peak_tflops: float) -> FloatArray:
     """$ per GPU-second in each region (power · PUE · p̄_r), p̄ over the run [t, t + D₀] that the
     job has when its slowest stage runs at ``peak_tflops``."""
-    t_c = pipeline.stage_compute_time(
-        job.model.params,
-        job.micro_batch_size,
-        job.seq_len,
-        job.stages,
-        job.gpus_per_stage,
-        peak_tflops,
-        instance.mfu,
-    )
+    t_c = instance.stage_time_at(job, peak_tflops)
     compute_s = job.iterations * (job.micro_batches + job.stages - 1) * t_c
     return np.array(
         [
@@ -88,15 +79,7 @@ def cheapest(
             if float(peak) not in rates:
                 rates[float(peak)] = gpu_second_price(instance, job, time_s, float(peak))
             s, fill = _fill(job, paths.regions[mask], slots, rates[float(peak)])
-            t_c = pipeline.stage_compute_time(
-                job.model.params,
-                job.micro_batch_size,
-                job.seq_len,
-                job.stages,
-                job.gpus_per_stage,
-                float(peak),
-                instance.mfu,
-            )
+            t_c = instance.stage_time_at(job, float(peak))
             run = job.iterations * (
                 (job.micro_batches + job.stages - 1) * t_c + 2.0 * paths.latency_s[mask]
             )

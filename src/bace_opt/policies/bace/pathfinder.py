@@ -22,7 +22,6 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from bace_opt import pipeline
 from bace_opt.evaluate import crossing_latency_s
 from bace_opt.network import Direction
 from bace_opt.world import Instance, Job
@@ -121,15 +120,7 @@ def feasible_paths(
         ok &= usable[paths.regions].all(axis=1)
         if bottleneck is not None and k > 1:
             # t_c ∝ 1 / peak: the formula at 1 TFLOPS, scaled to each path's slowest type
-            t_c_at_1 = pipeline.stage_compute_time(
-                job.model.params,
-                job.micro_batch_size,
-                job.seq_len,
-                job.stages,
-                job.gpus_per_stage,
-                1.0,
-                instance.mfu,
-            )
+            t_c_at_1 = instance.stage_time_at(job, 1.0)
             need = 8.0 * activation * paths.peak_tflops / t_c_at_1 / 1e9
             links = bottleneck[paths.regions[:, :-1], paths.regions[:, 1:]].min(axis=1)
             ok &= links >= need * (1 - 1e-12)
