@@ -71,6 +71,7 @@ def solve_snapshot(
                 result.time_s,
                 build_s=build_s,
                 weight_bound=result.weight_bound,
+                objective_scale=result.objective_scale,
                 message=result.message,
             )
         else:

@@ -19,6 +19,8 @@ under ``admission_floor``: Σ w_j x_j ≥ floor — the lexicographic order as t
 
 from __future__ import annotations
 
+import math
+
 import pyomo.environ as pyo
 
 from bace_opt.milp.data import EpochData, JobData
@@ -258,14 +260,29 @@ def add_epoch_cost(m: pyo.ConcreteModel, data: EpochData) -> None:
     m.job_cost = pyo.Expression(m.JOBS, rule=lambda m, j: cost[j])
 
 
+def cost_scale(data: EpochData) -> float:
+    """A power of ten that lifts the largest single-job cost to at least 1 in the objective.
+
+    Tiny epochs (a few iterations) cost micro-dollars; HiGHS's optimality tolerances (~1e-7) would
+    then treat real differences as zero. Costs of a dollar or more stay in dollars (scale 1).
+    """
+    largest = max(
+        (j.stage_cost_bound() * max(j.compute_s.values(), default=0.0) for j in data.jobs),
+        default=1.0,
+    )
+    if largest <= 0:
+        return 1.0
+    return float(10.0 ** max(0, -math.floor(math.log10(largest))))
+
+
 def add_objectives(m: pyo.ConcreteModel, data: EpochData) -> None:
-    """First maximize Σ w x; then minimize Σ cost under Σ w x ≥ floor (a mutable parameter)."""
+    """First maximize Σ w x; then minimize scale · Σ cost under Σ w x ≥ floor (mutable)."""
     weight = {j.name: j.weight for j in data.jobs}
     admitted = sum(weight[j] * m.x[j] for j in m.JOBS) if len(m.JOBS) else 0.0
     m.admission = pyo.Objective(expr=admitted, sense=pyo.maximize)
-    m.cost = pyo.Objective(
-        expr=sum(m.job_cost[j] for j in m.JOBS) if len(m.JOBS) else 0.0, sense=pyo.minimize
-    )
+    m.COST_SCALE = pyo.Param(initialize=cost_scale(data), mutable=False)
+    total = sum(m.job_cost[j] for j in m.JOBS) if len(m.JOBS) else 0.0
+    m.cost = pyo.Objective(expr=m.COST_SCALE * total, sense=pyo.minimize)
     m.cost.deactivate()
     m.floor = pyo.Param(mutable=True, initialize=0.0)
     m.admission_floor = pyo.Constraint(expr=admitted >= m.floor) if len(m.JOBS) else None

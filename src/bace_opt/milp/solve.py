@@ -56,7 +56,7 @@ class SolveResult:
     status: Status
     plan: dict[str, Placement]
     objective: float | None
-    """Stage 2's objective (the epoch cost of the plan): the objective of the written model."""
+    """Stage 2's objective, the epoch cost × ``objective_scale``: the written model's objective."""
     bound: float | None
     """Stage 2's best bound on the cost."""
     weight: float | None
@@ -64,6 +64,8 @@ class SolveResult:
     """Stage 1's best bound on Σ w x."""
     time_s: float
     message: str = ""
+    objective_scale: float = 1.0
+    """objective = epoch cost in $ × this power of ten (see ``build.cost_scale``)."""
 
 
 class _Failure(Exception):
@@ -162,7 +164,10 @@ def solve_lexicographic(
 
         if start is not None and options.warm_start and not apply_plan(m, data, start):
             log.info("greedy plan does not fit the model's index sets; no MIP start")
-        status, weight, weight_bound = stage(STAGE1_SHARE * options.time_limit_s)
+        if opt is not None:
+            opt.set_instance(m)  # hand the model to HiGHS now, so the limits below are HiGHS's
+        first = min(STAGE1_SHARE * options.time_limit_s, deadline - time.perf_counter())
+        status, weight, weight_bound = stage(first)
         admitted = extract_plan(m, data)
         floor = sum(j.weight for j in data.jobs if j.name in admitted)
         if m.admission_floor is not None:
@@ -206,5 +211,12 @@ def solve_lexicographic(
             f"{type(exc).__name__}: {exc}",
         )
     return SolveResult(
-        status, plan, objective, bound, weight, weight_bound, time.perf_counter() - tic
+        status,
+        plan,
+        objective,
+        bound,
+        weight,
+        weight_bound,
+        time.perf_counter() - tic,
+        objective_scale=float(pyo.value(m.COST_SCALE)),
     )
