@@ -89,11 +89,17 @@ def add_variables(m: pyo.ConcreteModel, data: EpochData) -> None:
 
 
 def _stage_cost_rate(m: pyo.ConcreteModel, job: JobData, gpu_type: str) -> pyo.Expression:
-    """g · Σ_{k,r} n[j,k,r] · rate[r, t]: $ per second of run time if t is the slowest type."""
-    return job.width * sum(
-        job.rate[(r, gpu_type)] * m.n[job.name, k, r]
-        for k in range(1, job.blocks + 1)
-        for r in job.regions
+    """scale · g · Σ_{k,r} n[j,k,r] · rate[r, t]: $ per second of run time if t is the slowest
+    type, in the model's cost unit (``COST_SCALE``)."""
+    scale = pyo.value(m.COST_SCALE)
+    return (
+        scale
+        * job.width
+        * sum(
+            job.rate[(r, gpu_type)] * m.n[job.name, k, r]
+            for k in range(1, job.blocks + 1)
+            for r in job.regions
+        )
     )
 
 
@@ -233,6 +239,7 @@ def add_epoch_cost(m: pyo.ConcreteModel, data: EpochData) -> None:
     taken, times the job's stage-cost rate."""
     m.stage_cost = pyo.ConstraintList()
     m.latency_cost = pyo.ConstraintList()
+    scale = pyo.value(m.COST_SCALE)
     cost = {}
     for j in data.jobs:
         if j.blocks == 0:
@@ -243,13 +250,13 @@ def add_epoch_cost(m: pyo.ConcreteModel, data: EpochData) -> None:
             compute = j.compute_s[t] * rate
         else:
             for t in j.types:
-                bound = j.width * j.stages * max(j.rate[(r, t)] for r in j.regions)
+                bound = scale * j.width * j.stages * max(j.rate[(r, t)] for r in j.regions)
                 m.stage_cost.add(
                     m.E[j.name, t] >= _stage_cost_rate(m, j, t) - bound * (1 - m.theta[j.name, t])
                 )
             rate = sum(m.E[j.name, t] for t in j.types)
             compute = sum(j.compute_s[t] * m.E[j.name, t] for t in j.types)
-        bound = j.stage_cost_bound()
+        bound = scale * j.stage_cost_bound()
         for k in range(1, j.blocks):
             for a, b in j.pairs:
                 lat = j.pair_latency_s[(a, b)]
@@ -275,14 +282,19 @@ def cost_scale(data: EpochData) -> float:
     return float(10.0 ** max(0, -math.floor(math.log10(largest))))
 
 
+def add_cost_scale(m: pyo.ConcreteModel, data: EpochData) -> None:
+    """COST_SCALE: the power of ten every cost coefficient is multiplied by (see ``cost_scale``),
+    so cost variables and constraints are O(1) where the solver's tolerances are meant to act."""
+    m.COST_SCALE = pyo.Param(initialize=cost_scale(data), mutable=False)
+
+
 def add_objectives(m: pyo.ConcreteModel, data: EpochData) -> None:
-    """First maximize Σ w x; then minimize scale · Σ cost under Σ w x ≥ floor (mutable)."""
+    """First maximize Σ w x; then minimize Σ cost (scaled) under Σ w x ≥ floor (mutable)."""
     weight = {j.name: j.weight for j in data.jobs}
     admitted = sum(weight[j] * m.x[j] for j in m.JOBS) if len(m.JOBS) else 0.0
     m.admission = pyo.Objective(expr=admitted, sense=pyo.maximize)
-    m.COST_SCALE = pyo.Param(initialize=cost_scale(data), mutable=False)
     total = sum(m.job_cost[j] for j in m.JOBS) if len(m.JOBS) else 0.0
-    m.cost = pyo.Objective(expr=m.COST_SCALE * total, sense=pyo.minimize)
+    m.cost = pyo.Objective(expr=total, sense=pyo.minimize)
     m.cost.deactivate()
     m.floor = pyo.Param(mutable=True, initialize=0.0)
     m.admission_floor = pyo.Constraint(expr=admitted >= m.floor) if len(m.JOBS) else None
@@ -301,6 +313,7 @@ def build_model(data: EpochData) -> pyo.ConcreteModel:
     add_transitions(m, data)
     add_slowest_type(m, data)
     add_link_capacity(m, data)
+    add_cost_scale(m, data)
     add_epoch_cost(m, data)
     add_objectives(m, data)
     return m

@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 STAGE1_SHARE = 0.6
 """Share of the time limit stage 1 may use; stage 2 gets the rest (and whatever stage 1 left)."""
 FLOOR_SLACK = 1e-7
+OBJECTIVE_CHECK = 1e-6
+"""Relative disagreement between the solver's objective and the model's objective evaluated at
+the solver's solution above which the answer is not trusted."""
 """Relative slack of the stage-2 floor on Σ w x, so stage 1's optimum stays feasible in stage 2
 under the solver's tolerances."""
 
@@ -111,7 +114,33 @@ def _stage_appsi(
     else:
         raise _Failure(Status.ERROR, f"solver ended with {tc.name}")
     results.solution_loader.load_vars()
-    return status, results.best_feasible_objective, results.best_objective_bound
+    reported = results.best_feasible_objective
+    active = next(m.component_data_objects(pyo.Objective, active=True))
+    actual = pyo.value(active)
+    if abs(actual - reported) > OBJECTIVE_CHECK * max(1.0, abs(actual)):
+        if opt.config.warmstart:
+            # Seen with HiGHS 1.16: "MIP start solution is feasible in the reduced space:
+            # objective value is 0" — presolve loses the objective offset of a MIP start and
+            # stops at a wrong "optimum". Solve the stage again without the start.
+            log.warning(
+                "HiGHS reported objective %g, its solution evaluates to %g; "
+                "solving again without the MIP start",
+                reported,
+                actual,
+            )
+            from pyomo.contrib.appsi.solvers import Highs
+
+            cold = Highs()  # a fresh HiGHS: the old one keeps the start it was given
+            cold.config.load_solution = False
+            cold.config.warmstart = False
+            cold.config.mip_gap = opt.config.mip_gap
+            cold.highs_options.update(opt.highs_options)
+            return _stage_appsi(cold, m, limit)
+        raise _Failure(
+            Status.ERROR,
+            f"solver reported objective {reported:g}, but its solution evaluates to {actual:g}",
+        )
+    return status, actual, results.best_objective_bound
 
 
 def _stage_factory(

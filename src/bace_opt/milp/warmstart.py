@@ -33,7 +33,11 @@ def apply_plan(m: pyo.ConcreteModel, data: EpochData, placements: dict[str, Plac
             (data.region_type[b.region] for b in placement.blocks),
             key=lambda t: (data.type_peak[t], t),
         )
-        rate = job.width * sum(job.rate[(b.region, slowest)] * b.stages for b in placement.blocks)
+        rate = (
+            pyo.value(m.COST_SCALE)
+            * job.width
+            * sum(job.rate[(b.region, slowest)] * b.stages for b in placement.blocks)
+        )
         if len(job.types) > 1:
             m.theta[job.name, slowest].set_value(1)
             m.E[job.name, slowest].set_value(rate)
