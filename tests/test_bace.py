@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from bace_opt.errors import InputError
 from bace_opt.evaluate import epoch_cost
 from bace_opt.feasibility import placement_problems
 from bace_opt.loading import load_instance, parse_instance
@@ -18,6 +19,7 @@ from bace_opt.policies import make_policy
 from bace_opt.policies.bace import BacePipe, Prioritizer, PriorityWeights
 from bace_opt.policies.bace.pathfinder import PathIndex, feasible_paths, pair_bottleneck
 from bace_opt.policies.base import Ledger
+from bace_opt.policies.registry import parse_weights
 from bace_opt.sim import simulate
 from bace_opt.world import Instance, Job, Snapshot
 from tests.conftest import INSTANCES
@@ -198,3 +200,64 @@ def test_allocator_prefers_cheap_regions_and_spills(tmp_path: Path) -> None:
     # the tie-break takes region order)
     assert sorted((b.region, b.stages) for b in placement.blocks) == [("cheap", 4), ("dear", 4)]
     assert math.isfinite(epoch_cost(instance, instance.jobs[0], placement, 0.0))
+
+
+def test_zero_weights_order_by_arrival() -> None:
+    tiny3 = load_instance(INSTANCES / "tiny3.yaml")
+    flat = Prioritizer(PriorityWeights(aging_per_hour=0.0, length=0.0, bandwidth=0.0))
+    order = [j.name for j in flat.order(snapshot_of(tiny3, time_s=3600.0))]
+    assert order == [j.name for j in sorted(tiny3.jobs, key=lambda j: (j.arrival_s, j.name))]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("aging=0.5", PriorityWeights(aging_per_hour=0.5)),
+        ("length=2, bandwidth=0", PriorityWeights(length=2.0, bandwidth=0.0)),
+        ("", PriorityWeights()),
+    ],
+)
+def test_parse_weights(text: str, expected: PriorityWeights) -> None:
+    assert parse_weights(text) == expected
+
+
+@pytest.mark.parametrize("text", ["colour=1", "aging=x", "length=-1", "bandwidth=inf"])
+def test_bad_weights_are_input_errors(text: str) -> None:
+    with pytest.raises(InputError, match=r"^--weights: "):
+        parse_weights(text)
+
+
+def test_cli_passes_weights_and_milp_limit(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from bace_opt.cli import app
+
+    runner = CliRunner()
+    ok = runner.invoke(
+        app,
+        [
+            "run",
+            str(INSTANCES / "tiny3.yaml"),
+            "--policy",
+            "bace",
+            "--weights",
+            "aging=1,length=0",
+            "--out",
+            str(tmp_path / "a"),
+        ],
+    )
+    assert ok.exit_code == 0, ok.stderr
+    bad = runner.invoke(
+        app,
+        [
+            "run",
+            str(INSTANCES / "tiny3.yaml"),
+            "--policy",
+            "bace",
+            "--weights",
+            "colour=1",
+            "--out",
+            str(tmp_path / "b"),
+        ],
+    )
+    assert bad.exit_code == 2 and bad.stderr.startswith("--weights: unknown weight 'colour'")

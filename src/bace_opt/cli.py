@@ -27,7 +27,9 @@ from bace_opt.generate import expand_workload
 from bace_opt.loading import load_any, load_instance, load_snapshot
 from bace_opt.milp import SolveOptions
 from bace_opt.output import write_json_atomic, write_text_atomic, write_yaml_atomic
-from bace_opt.policies import make_policy, policy_names
+from bace_opt.policies import PolicyOptions, make_policy, policy_names
+from bace_opt.policies.bace import PriorityWeights
+from bace_opt.policies.registry import parse_weights
 from bace_opt.schema import InstanceFile
 from bace_opt.world import Snapshot
 
@@ -176,6 +178,13 @@ TimingOption = Annotated[
         help="Record wall-clock and policy time (--no-timing: byte-identical outputs).",
     ),
 ]
+WeightsOption = Annotated[
+    str | None,
+    typer.Option(help="Priority weights of bace/milp, e.g. aging=0.25,length=1,bandwidth=1."),
+]
+MilpLimitOption = Annotated[
+    float, typer.Option("--milp-time-limit", help="Per-epoch seconds of the milp policy.", min=0.01)
+]
 DumpOption = Annotated[
     Path | None,
     typer.Option("--dump-snapshots", help="Write every epoch's snapshot file into this folder."),
@@ -232,6 +241,11 @@ def _progress(label: str) -> tuple[Progress | None, Any]:
     return bar, lambda done, total: bar.update(task, completed=done, total=total)
 
 
+def _policy_options(seed: int, weights: str | None, milp_time_limit: float) -> PolicyOptions:
+    chosen = parse_weights(weights) if weights else PriorityWeights()
+    return PolicyOptions(seed, chosen, milp_time_limit)
+
+
 @app.command()
 @handled
 def run(
@@ -242,12 +256,21 @@ def run(
     epoch_s: EpochOption = None,
     timing: TimingOption = True,
     dump_snapshots: DumpOption = None,
+    weights: WeightsOption = None,
+    milp_time_limit: MilpLimitOption = 5.0,
 ) -> None:
     """Simulate one policy: DIR/jobs.csv, DIR/summary.json and DIR/timeline.csv."""
     make_policy(policy)
     instance = load_instance(instance_file)
     bar, update = _progress(policy)
-    settings = RunSettings(seed, epoch_s, timing, dump_snapshots, update)
+    settings = RunSettings(
+        seed,
+        epoch_s,
+        timing,
+        dump_snapshots,
+        update,
+        _policy_options(seed, weights, milp_time_limit),
+    )
     if bar:
         with bar:
             _, summary = run_policy(instance, policy, out_dir, settings)
@@ -269,6 +292,8 @@ def compare(
     epoch_s: EpochOption = None,
     timing: TimingOption = True,
     dump_snapshots: DumpOption = None,
+    weights: WeightsOption = None,
+    milp_time_limit: MilpLimitOption = 5.0,
     figures: Annotated[bool, typer.Option("--plots/--no-plots", help="Write PNG plots.")] = True,
 ) -> None:
     """The same world for each policy: a side-by-side table, DIR/summary.csv and PNG plots."""
@@ -279,7 +304,14 @@ def compare(
         make_policy(name)
     instance = load_instance(instance_file)
     bar, update = _progress("compare")
-    settings = RunSettings(seed, epoch_s, timing, dump_snapshots, update)
+    settings = RunSettings(
+        seed,
+        epoch_s,
+        timing,
+        dump_snapshots,
+        update,
+        _policy_options(seed, weights, milp_time_limit),
+    )
     if bar:
         with bar:
             summaries = compare_policies(instance, names, out_dir, settings, figures)

@@ -10,7 +10,7 @@ from typing import Any
 
 from bace_opt import plots
 from bace_opt.output import write_text_atomic, write_yaml_atomic
-from bace_opt.policies import make_policy
+from bace_opt.policies import PolicyOptions, make_policy
 from bace_opt.results import csv_text, write_run
 from bace_opt.sim import SimulationOptions, SimulationResult, simulate
 from bace_opt.snapshots import snapshot_document
@@ -46,6 +46,8 @@ class RunSettings:
     timing: bool = True
     dump_snapshots: Path | None = None
     on_progress: Callable[[int, int], None] | None = None
+    policy: PolicyOptions | None = None
+    """Seed, priority weights and MILP limit for the policy (default: from ``seed``)."""
 
 
 def _dumper(folder: Path) -> Callable[[Snapshot], None]:
@@ -69,7 +71,7 @@ def run_policy(
         on_progress=settings.on_progress,
         on_snapshot=_dumper(settings.dump_snapshots) if settings.dump_snapshots else None,
     )
-    result = simulate(instance, make_policy(policy, settings.seed), options)
+    result = simulate(instance, make_policy(policy, settings.seed, settings.policy), options)
     return result, write_run(instance, result, out)
 
 
