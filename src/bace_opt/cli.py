@@ -10,7 +10,8 @@ import functools
 import json
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
@@ -225,10 +226,12 @@ def _summary_table(summaries: list[dict[str, Any]]) -> Table:
     return table
 
 
-def _progress(label: str) -> tuple[Progress | None, Any]:
-    """A progress bar over finished jobs on a terminal; nothing otherwise."""
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar over finished jobs while the block runs, on a terminal; nothing otherwise."""
     if not err.is_terminal:
-        return None, None
+        yield None
+        return
     bar = Progress(
         TextColumn(label),
         BarColumn(),
@@ -238,7 +241,8 @@ def _progress(label: str) -> tuple[Progress | None, Any]:
         transient=True,
     )
     task = bar.add_task(label, total=None)
-    return bar, lambda done, total: bar.update(task, completed=done, total=total)
+    with bar:
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 def _policy_options(seed: int, weights: str | None, milp_time_limit: float) -> PolicyOptions:
@@ -262,19 +266,9 @@ def run(
     """Simulate one policy: DIR/jobs.csv, DIR/summary.json and DIR/timeline.csv."""
     make_policy(policy)
     instance = load_instance(instance_file)
-    bar, update = _progress(policy)
-    settings = RunSettings(
-        seed,
-        epoch_s,
-        timing,
-        dump_snapshots,
-        update,
-        _policy_options(seed, weights, milp_time_limit),
-    )
-    if bar:
-        with bar:
-            _, summary = run_policy(instance, policy, out_dir, settings)
-    else:
+    options = _policy_options(seed, weights, milp_time_limit)
+    with _progress(policy) as update:
+        settings = RunSettings(seed, epoch_s, timing, dump_snapshots, update, options)
         _, summary = run_policy(instance, policy, out_dir, settings)
     out.print(_summary_table([summary]))
     out.print(
@@ -303,19 +297,9 @@ def compare(
     for name in names:
         make_policy(name)
     instance = load_instance(instance_file)
-    bar, update = _progress("compare")
-    settings = RunSettings(
-        seed,
-        epoch_s,
-        timing,
-        dump_snapshots,
-        update,
-        _policy_options(seed, weights, milp_time_limit),
-    )
-    if bar:
-        with bar:
-            summaries = compare_policies(instance, names, out_dir, settings, figures)
-    else:
+    options = _policy_options(seed, weights, milp_time_limit)
+    with _progress("compare") as update:
+        settings = RunSettings(seed, epoch_s, timing, dump_snapshots, update, options)
         summaries = compare_policies(instance, names, out_dir, settings, figures)
     out.print(_summary_table(summaries))
     out.print(
