@@ -69,15 +69,7 @@ def check_plan(
             used_gpus[b.region] = used_gpus.get(b.region, 0) + b.stages * job.gpus_per_stage
         peak = min(g.peak_tflops for g in gpu_types)
         t_c = instance.stage_time_at(job, peak)
-        need = (
-            8.0
-            * job.micro_batch_size
-            * job.seq_len
-            * job.model.hidden
-            * instance.bytes_per_element
-            / t_c
-            / 1e9
-        )
+        need = pipeline.need_gbps(instance.activation(job), t_c)
         latency = 0.0
         for up, down in itertools.pairwise(regions):
             forward, backward = net.route(up, down), net.route(down, up)

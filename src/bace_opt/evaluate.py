@@ -10,7 +10,6 @@ from collections import Counter
 from dataclasses import dataclass
 
 from bace_opt import pipeline
-from bace_opt.energy import HOUR_S, mean_price
 from bace_opt.network import Direction
 from bace_opt.placement import Placement
 from bace_opt.world import GpuType, Instance, Job
@@ -83,8 +82,6 @@ def epoch_cost(instance: Instance, job: Job, placement: Placement, time_s: float
     est = estimate(instance, job, placement)
     total = 0.0
     for block in placement.blocks:
-        region = instance.region[block.region]
-        price = mean_price(region.price, time_s, time_s + est.compute_time_s)
-        gpus = block.stages * job.gpus_per_stage
-        total += gpus * region.gpu_type.power_kw * region.pue * est.run_time_s * price / HOUR_S
+        rate = instance.region[block.region].usd_per_gpu_second(time_s, time_s + est.compute_time_s)
+        total += block.stages * job.gpus_per_stage * est.run_time_s * rate
     return total

@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from bace_opt import pipeline
-from bace_opt.energy import PriceProfile
+from bace_opt.energy import HOUR_S, PriceProfile, mean_price
 
 if TYPE_CHECKING:
     from bace_opt.network import RegionGraph
@@ -40,6 +40,11 @@ class Region:
     gpu_type: GpuType
     pue: float
     price: PriceProfile
+
+    def usd_per_gpu_second(self, t0: float, t1: float) -> float:
+        """power · PUE · p̄ / 3600: what one GPU here costs per second of a run whose prices are
+        averaged over [t0, t1] (the epoch cost's rate, DESIGN §3)."""
+        return self.gpu_type.power_kw * self.pue * mean_price(self.price, t0, t1) / HOUR_S
 
 
 @dataclass(frozen=True)

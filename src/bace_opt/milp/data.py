@@ -12,7 +12,6 @@ from collections import Counter
 from dataclasses import dataclass
 
 from bace_opt import pipeline
-from bace_opt.energy import HOUR_S, mean_price
 from bace_opt.network import Direction
 from bace_opt.world import Job, Snapshot
 
@@ -96,8 +95,8 @@ def _job_data(
         compute[gpu.name] = job.iterations * (job.micro_batches + job.stages - 1) * t_c
         for name in regions:
             region = instance.region[name]
-            price = mean_price(region.price, snapshot.time_s, snapshot.time_s + compute[gpu.name])
-            rate[(name, gpu.name)] = region.gpu_type.power_kw * region.pue * price / HOUR_S
+            end = snapshot.time_s + compute[gpu.name]
+            rate[(name, gpu.name)] = region.usd_per_gpu_second(snapshot.time_s, end)
     latency = {}
     for a in regions:
         for b in regions:

@@ -35,8 +35,9 @@ class MilpPolicy:
 
     def decide(self, snapshot: Snapshot) -> Plan:
         greedy = self.greedy.decide(snapshot)
-        if not snapshot.waiting or (not len(greedy) and Ledger.of(snapshot).free_total == 0):
-            return greedy
+        free = Ledger.of(snapshot).free_total
+        if not any(job.total_gpus <= free for job in snapshot.waiting):
+            return greedy  # nothing can start: no model to build
         weights = self.greedy.prioritizer.weights_of(snapshot)
         result, _ = solve_epoch(snapshot, weights, self.options, start={p.job: p for p in greedy})
         self.stats["milp_solves"] += 1

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bace_opt.energy import HOUR_S, mean_price
 from bace_opt.placement import Block, Placement
 from bace_opt.policies.bace.pathfinder import FloatArray, IntArray, PathSet
 from bace_opt.world import Instance, Job
@@ -37,12 +36,7 @@ def gpu_second_price(instance: Instance, job: Job, time_s: float, peak_tflops: f
     job has when its slowest stage runs at ``peak_tflops``."""
     t_c = instance.stage_time_at(job, peak_tflops)
     compute_s = job.iterations * (job.micro_batches + job.stages - 1) * t_c
-    return np.array(
-        [
-            r.gpu_type.power_kw * r.pue * mean_price(r.price, time_s, time_s + compute_s) / HOUR_S
-            for r in instance.regions
-        ]
-    )
+    return np.array([r.usd_per_gpu_second(time_s, time_s + compute_s) for r in instance.regions])
 
 
 def _fill(
