@@ -19,7 +19,6 @@ import json
 import multiprocessing
 import resource
 import sys
-import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from types import MappingProxyType
@@ -29,11 +28,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bace_opt.checker import check_plan
+from bace_opt.epochs import compare_epoch
 from bace_opt.loading import parse_instance
-from bace_opt.milp import SolveOptions, solve_epoch
+from bace_opt.milp import SolveOptions
+from bace_opt.output import write_yaml_atomic
 from bace_opt.policies.bace import BacePipe
 from bace_opt.results import csv_text
+from bace_opt.snapshots import snapshot_document
 from bace_opt.world import Snapshot
 from worlds import region_doc
 
@@ -85,10 +86,12 @@ def suite_snapshot(jobs: int, max_stages: int, regions: int, seed: int) -> Snaps
 
 def geo6_epoch(rank: int) -> Snapshot:
     """The ``rank``-th busiest epoch of a greedy run on the scarce-bandwidth, high-load geo6."""
+    from bace_opt.loading import read_document
     from bace_opt.sim import SimulationOptions, simulate
-    from paper_experiment import instance_doc
+    from bace_opt.sweeps.cells import scaled_document
 
-    instance = parse_instance(instance_doc(0.25, 2.0, 0), ROOT / "instances")
+    spec = read_document(ROOT / "instances" / "geo6-spec.yaml")
+    instance = parse_instance(scaled_document(spec, 0.25, 2.0, 0), ROOT / "instances")
     seen: list[Snapshot] = []
     simulate(instance, BacePipe(), SimulationOptions(on_snapshot=seen.append))
     placeable = [s for s in seen if len(BacePipe().decide(s)) >= 1]
@@ -96,46 +99,36 @@ def geo6_epoch(rank: int) -> Snapshot:
     return placeable[rank - 1]
 
 
-def cell(size: str, seed: int, time_limit: float, warm: bool) -> dict[str, Any]:
+def snapshot_of(size: str, seed: int) -> Snapshot:
     if size.startswith("geo6-"):
-        snapshot = geo6_epoch(int(size.split("-")[1]))
-    else:
-        jobs, stages, regions = (int(v) for v in size.split("x"))
-        snapshot = suite_snapshot(jobs, stages, regions, seed)
-    policy = BacePipe()
-    weights = policy.prioritizer.weights_of(snapshot)
-    tic = time.perf_counter()
-    greedy_plan = policy.decide(snapshot)
-    greedy_s = time.perf_counter() - tic
-    greedy = check_plan(snapshot, greedy_plan.placements, weights)
+        return geo6_epoch(int(size.split("-")[1]))
+    jobs, stages, regions = (int(v) for v in size.split("x"))
+    return suite_snapshot(jobs, stages, regions, seed)
+
+
+def cell(size: str, seed: int, time_limit: float, warm: bool) -> dict[str, Any]:
+    snapshot = snapshot_of(size, seed)
     options = SolveOptions(time_limit_s=time_limit, warm_start=warm, threads=2)
-    result, build_s = solve_epoch(snapshot, weights, options, start={p.job: p for p in greedy_plan})
-    exact = check_plan(snapshot, result.plan.values(), weights)
-    gap = None
-    if result.objective is not None and result.bound is not None and result.objective > 0:
-        gap = (result.objective - result.bound) / result.objective
+    row = compare_epoch(snapshot, options)
     return {
         "size": size,
-        "waiting": len(snapshot.waiting),
         "seed": seed,
         "warm_start": warm,
         "time_limit_s": time_limit,
-        "status": str(result.status),
-        "build_s": build_s,
-        "solve_s": result.time_s,
-        "greedy_s": greedy_s,
-        "greedy_weight": greedy.weight,
-        "milp_weight": exact.weight,
-        "weight_bound": result.weight_bound,
-        "greedy_cost": greedy.cost_usd,
-        "milp_cost": exact.cost_usd,
-        "cost_bound": result.bound,
-        "cost_gap": gap,
-        "greedy_admitted": len(greedy_plan),
-        "milp_admitted": len(result.plan),
-        "feasible": exact.feasible,
+        **row,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
+
+
+def write_snapshots(folder: Path, sizes: list[str], seeds: list[int]) -> None:
+    """The suite as snapshot files, for ``bace-opt epoch`` and the sweep ``milp-gap.yaml``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for size in sizes:
+        for seed in [1] if size.startswith("geo6-") else seeds:
+            name = size if size.startswith("geo6-") else f"{size}-seed{seed}"
+            path = folder / f"{name}.yaml"
+            write_yaml_atomic(path, snapshot_document(snapshot_of(size, seed), folder))
+            print(f"wrote {path}")
 
 
 def main() -> None:
@@ -150,7 +143,13 @@ def main() -> None:
     parser.add_argument("--no-cold", action="store_true", help="Skip the runs without MIP start.")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--name", default="milp_gap", help="Stem of the output files.")
+    parser.add_argument(
+        "--write-snapshots", type=Path, help="Only write the suite's snapshot files here."
+    )
     args = parser.parse_args()
+    if args.write_snapshots:
+        write_snapshots(args.write_snapshots, args.sizes, args.seeds)
+        return
     rows = []
     spawn = multiprocessing.get_context("spawn")
     print(
@@ -164,7 +163,7 @@ def main() -> None:
                     row = pool.submit(cell, size, seed, args.time_limit, warm).result()
                 rows.append(row)
                 print(
-                    f"{size:>10} {seed:>4} {'yes' if warm else 'no':>5} {row['status']:>10} "
+                    f"{size:>10} {seed:>4} {'yes' if warm else 'no':>5} {row['milp_status']:>10} "
                     f"{row['build_s']:>7.2f} {row['solve_s']:>7.2f} "
                     f"{row['greedy_weight']:>9.4f} {row['milp_weight']:>9.4f} "
                     f"{row['greedy_cost']:>9.2f} {row['milp_cost']:>9.2f} "

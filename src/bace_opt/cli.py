@@ -32,6 +32,7 @@ from bace_opt.policies import PolicyOptions, make_policy, policy_names
 from bace_opt.policies.bace import PriorityWeights
 from bace_opt.policies.registry import parse_weights
 from bace_opt.schema import InstanceFile
+from bace_opt.sweeps import load_sweep, report, run_sweep
 from bace_opt.world import Snapshot
 
 app = typer.Typer(
@@ -228,7 +229,7 @@ def _summary_table(summaries: list[dict[str, Any]]) -> Table:
 
 @contextmanager
 def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar over finished jobs while the block runs, on a terminal; nothing otherwise."""
+    """A progress bar (finished jobs or cells) while the block runs, on a terminal; else nothing."""
     if not err.is_terminal:
         yield None
         return
@@ -361,6 +362,47 @@ def epoch(
     out.print(_table(f"Epoch at t={snapshot.time_s:g} s, {len(snapshot.waiting)} waiting", rows))
     if out_file:
         write_json_atomic(out_file, result)
+
+
+@app.command()
+@handled
+def sweep(
+    sweep_file: Annotated[Path, typer.Argument(help="Sweep file (YAML or JSON).")],
+    out_dir: OutOption,
+    workers: Annotated[
+        int, typer.Option(help="Local worker processes (1: in this process).", min=1)
+    ] = 2,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Dask scheduler address (tcp://host:8786); runs the cells there."),
+    ] = None,
+) -> None:
+    """Run every cell of a sweep not yet finished in DIR: DIR/cells/*.json, DIR/results.parquet and
+    DIR/results.csv. A rerun resumes; failed cells are recorded and tried again."""
+    spec = load_sweep(sweep_file)
+    with _progress(f"sweep {spec.spec.name}") as update:
+        outcome = run_sweep(spec, out_dir, workers, scheduler, update)
+    out.print(
+        f"{outcome.cells} cells: {outcome.skipped} already done, {outcome.ran} run now, "
+        f"{outcome.failed} failed; wrote {out_dir}/results.parquet and results.csv",
+        markup=False,
+        highlight=False,
+    )
+    if outcome.failed:
+        table = outcome.table
+        for _, row in table[table.status != "ok"].head(10).iterrows():
+            err.print(f"failed: {row['key'][:12]}: {row['error']}", markup=False)
+        raise typer.Exit(1)
+
+
+@app.command(name="report")
+@handled
+def report_command(
+    sweep_dir: Annotated[Path, typer.Argument(help="A sweep's output folder.")],
+) -> None:
+    """Tables (mean and 95 % CI over seeds), PNG plots and one HTML page from a sweep's results."""
+    page = report(sweep_dir)
+    out.print(f"wrote {page} and its tables and plots", markup=False, highlight=False)
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ Nothing here changes during a simulation; the changing state lives in the simula
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from functools import cached_property
 from types import MappingProxyType
@@ -109,6 +109,13 @@ class Instance:
     jobs: tuple[Job, ...]
     source: str = ""
 
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        """Pickle the fields only (read-only views as plain dicts, derived caches dropped), so an
+        instance can be sent to a worker process or a Dask worker."""
+        values = [getattr(self, f.name) for f in fields(self)]
+        values[[f.name for f in fields(self)].index("gpu_types")] = dict(self.gpu_types)
+        return _rebuild_instance, tuple(values)
+
     @cached_property
     def region(self) -> MappingProxyType[str, Region]:
         """Regions by name."""
@@ -174,6 +181,11 @@ class Snapshot:
     free_gpus: Mapping[str, int]
     residual_gbps: Mapping[tuple[str, str], float]
 
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        """Picklable like ``Instance`` (the free resources travel as plain dicts)."""
+        free, residual = dict(self.free_gpus), dict(self.residual_gbps)
+        return _rebuild_snapshot, (self.instance, self.time_s, self.waiting, free, residual)
+
     def price_now(self, region: str) -> float:
         """$/kWh in ``region`` at the epoch's time."""
         return self.instance.region[region].price.price_at(self.time_s)
@@ -186,3 +198,20 @@ class Snapshot:
             return 0.0
         used = sum(max(capacity[d] - self.residual_gbps[d], 0.0) for d in capacity)
         return used / total
+
+
+def _rebuild_instance(*values: object) -> Instance:
+    names = [f.name for f in fields(Instance)]
+    kwargs = dict(zip(names, values, strict=True))
+    kwargs["gpu_types"] = MappingProxyType(kwargs["gpu_types"])  # type: ignore[arg-type]
+    return Instance(**kwargs)  # type: ignore[arg-type]
+
+
+def _rebuild_snapshot(
+    instance: Instance,
+    time_s: float,
+    waiting: tuple[Job, ...],
+    free: dict[str, int],
+    residual: dict[tuple[str, str], float],
+) -> Snapshot:
+    return Snapshot(instance, time_s, waiting, MappingProxyType(free), MappingProxyType(residual))

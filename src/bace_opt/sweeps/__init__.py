@@ -1,0 +1,12 @@
+"""Research sweeps (DESIGN §5–§6): a declarative grid of independent cells, run on local processes
+or a Dask cluster, resumable, and a report over seeds.
+
+``spec`` reads the sweep file, ``cells`` expands it and runs one cell, ``runner`` schedules cells
+and writes results, ``report`` turns a results folder into tables, plots and one HTML page.
+"""
+
+from bace_opt.sweeps.report import report
+from bace_opt.sweeps.runner import SweepOutcome, run_sweep
+from bace_opt.sweeps.spec import Sweep, load_sweep
+
+__all__ = ["Sweep", "SweepOutcome", "load_sweep", "report", "run_sweep"]

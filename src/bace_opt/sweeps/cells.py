@@ -1,0 +1,260 @@
+"""A sweep's cells: the grid expanded into independent runs, each with a stable key, and the one
+function a worker executes for a cell.
+
+A cell's key is a hash of its parameters and of the input document it reads, so a rerun
+recognises finished cells, and a cell whose instance file changed is run again. The task handed to
+a worker carries the parsed world (an ``Instance`` or ``Snapshot``), so workers on other machines
+need no access to the sweep's files.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import json
+import time
+import traceback
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bace_opt.epochs import compare_epoch
+from bace_opt.errors import InputError
+from bace_opt.loading import parse_instance, parse_snapshot, read_document
+from bace_opt.metrics import summarize
+from bace_opt.milp import SolveOptions
+from bace_opt.policies import PolicyOptions, make_policy
+from bace_opt.policies.bace import PriorityWeights
+from bace_opt.sim import SimulationOptions, simulate
+from bace_opt.sweeps.spec import SimulationSweepFile, Sweep, WeightsSpec, matches
+from bace_opt.world import Instance, Snapshot
+
+WEIGHTED_POLICIES = frozenset({"bace", "bace-no-pathfinder", "bace-no-costmin", "milp"})
+"""Policies whose decisions depend on the prioritizer weights (``bace-no-priority`` is FIFO)."""
+TIMING_COLUMNS = ("policy_time_s", "wall_time_s", "cell_s", "greedy_s", "build_s", "solve_s")
+"""Wall-clock measurements: they differ between any two runs of the same cell."""
+
+
+@dataclass(frozen=True)
+class SimulationTask:
+    instance: Instance
+    policy: str
+    options: PolicyOptions
+    epoch_s: float | None
+
+
+@dataclass(frozen=True)
+class EpochTask:
+    snapshot: Snapshot
+    options: SolveOptions
+    weights: PriorityWeights
+
+
+Task = SimulationTask | EpochTask
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One run of the sweep: its key, its parameters (the combined table's first columns) and a
+    recipe for its task (built on demand, so a resumed sweep parses only what it still runs)."""
+
+    key: str
+    params: Mapping[str, Any]
+    source: Path
+    document: Mapping[str, Any]
+
+
+def _digest(data: Any) -> str:
+    text = json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _labels(paths: list[Path], folder: Path) -> list[str]:
+    """Short names for input files: the stem, or the relative path where stems collide."""
+    stems = [p.stem for p in paths]
+    return [
+        s
+        if stems.count(s) == 1
+        else str(p.relative_to(folder))
+        if p.is_relative_to(folder)
+        else str(p)
+        for s, p in zip(stems, paths, strict=True)
+    ]
+
+
+def scaled_document(
+    doc: Mapping[str, Any], bandwidth: float, load: float, seed: int
+) -> dict[str, Any]:
+    """The instance document of one grid point.
+
+    * bandwidth scale ``b``: every link's ``gbps`` × b;
+    * load scale ``l``: arrivals come l× as often — a Poisson ``rate_per_hour`` × l, a trace's
+      ``time_scale`` / l, explicit jobs' ``arrival_s`` / l;
+    * seed ``s``: a generated workload draws with seed s, and a trace replays the s-th next window
+      of ``count`` rows (``start_row`` + s · count), so seeds are different job streams. Explicit
+      ``jobs`` do not change with the seed (only the ``random`` policy's draws do).
+    """
+    out = copy.deepcopy(dict(doc))
+    for link in out.get("links") or []:
+        if isinstance(link, dict) and isinstance(link.get("gbps"), int | float):
+            link["gbps"] = link["gbps"] * bandwidth
+    for job in out.get("jobs") or []:
+        if isinstance(job, dict) and isinstance(job.get("arrival_s"), int | float):
+            job["arrival_s"] = job["arrival_s"] / load
+    workload = out.get("workload")
+    if isinstance(workload, dict):
+        workload["seed"] = seed
+        arrivals = workload.get("arrivals")
+        if isinstance(arrivals, dict) and arrivals.get("process") == "trace":
+            arrivals["start_row"] = arrivals.get("start_row", 0) + seed * workload.get("count", 0)
+            arrivals["time_scale"] = arrivals.get("time_scale", 1.0) / load
+        elif isinstance(arrivals, dict) and isinstance(arrivals.get("rate_per_hour"), int | float):
+            arrivals["rate_per_hour"] = arrivals["rate_per_hour"] * load
+    out["name"] = f"{doc.get('name', 'instance')}-bw{bandwidth:g}-load{load:g}-seed{seed}"
+    return out
+
+
+def _weights(spec: WeightsSpec) -> PriorityWeights:
+    return PriorityWeights(spec.aging_per_hour, spec.length, spec.bandwidth)
+
+
+def _simulation_cells(sweep: Sweep, spec: SimulationSweepFile) -> Iterator[Cell]:
+    paths = [(sweep.folder / p).resolve() for p in spec.instances]
+    grid = spec.grid
+    for path, label in zip(paths, _labels(paths, sweep.folder), strict=True):
+        doc = read_document(path)
+        digest = _digest(doc)
+        for policy, bandwidth, load, seed in itertools.product(
+            spec.policies, grid.bandwidth_scale, grid.load_scale, grid.seeds
+        ):
+            weights = grid.weights if policy in WEIGHTED_POLICIES else [None]
+            limits = grid.milp_time_limit_s if policy == "milp" else [None]
+            for w, limit in itertools.product(weights, limits):
+                params = {
+                    "instance": label,
+                    "policy": policy,
+                    "bandwidth_scale": bandwidth,
+                    "load_scale": load,
+                    "seed": seed,
+                    "weights": w.label if w else None,
+                    "milp_time_limit_s": limit,
+                }
+                recipe = {
+                    **params,
+                    "weights": w.model_dump() if w else None,
+                    "epoch_s": spec.epoch_s,
+                }
+                yield Cell(_digest([recipe, digest]), params, path, doc)
+
+
+def _epoch_cells(sweep: Sweep) -> Iterator[Cell]:
+    spec = sweep.spec
+    assert spec.kind == "epoch"
+    paths = sorted({p for pattern in spec.snapshots for p in matches(sweep.folder, pattern)})
+    grid = spec.grid
+    for path, label in zip(paths, _labels(paths, sweep.folder), strict=True):
+        doc = read_document(path)
+        digest = _digest(doc)
+        for limit, warm, gap, w in itertools.product(
+            grid.time_limit_s, grid.warm_start, grid.gap, grid.weights
+        ):
+            params = {
+                "snapshot": label,
+                "time_limit_s": limit,
+                "warm_start": warm,
+                "gap": gap,
+                "weights": w.label,
+            }
+            recipe = {
+                **params,
+                "weights": w.model_dump(),
+                "solver": spec.solver,
+                "threads": spec.threads,
+            }
+            yield Cell(_digest([recipe, digest]), params, path, doc)
+
+
+def _check_inputs(cells: list[Cell]) -> None:
+    """Parse every input file once, as written, so a bad one stops the sweep before any work
+    (a cell's own scaled world is parsed again when it runs)."""
+    problems: list[str] = []
+    seen: set[Path] = set()
+    for cell in cells:
+        if cell.source in seen:
+            continue
+        seen.add(cell.source)
+        parse = parse_snapshot if "snapshot" in cell.params else parse_instance
+        try:
+            parse(dict(cell.document), cell.source.parent, str(cell.source))
+        except InputError as exc:
+            problems += [f"{cell.source.name}: {p}" for p in exc.problems]
+    if problems:
+        raise InputError(problems)
+
+
+def expand(sweep: Sweep) -> list[Cell]:
+    """Every cell of the sweep, in a fixed order (files, then the grid axes as written); raises
+    ``InputError`` when an input file is bad."""
+    if isinstance(sweep.spec, SimulationSweepFile):
+        cells = list(_simulation_cells(sweep, sweep.spec))
+    else:
+        cells = list(_epoch_cells(sweep))
+    _check_inputs(cells)
+    return cells
+
+
+def make_task(sweep: Sweep, cell: Cell) -> Task:
+    """Parse the cell's world on the driver (raises ``InputError`` for a bad input file)."""
+    spec = sweep.spec
+    p = cell.params
+    if isinstance(spec, SimulationSweepFile):
+        doc = scaled_document(cell.document, p["bandwidth_scale"], p["load_scale"], p["seed"])
+        instance = parse_instance(doc, cell.source.parent, str(cell.source))
+        weights = next((w for w in spec.grid.weights if w.label == p["weights"]), WeightsSpec())
+        policy = PolicyOptions(
+            seed=p["seed"],
+            weights=_weights(weights),
+            milp_time_limit_s=p["milp_time_limit_s"] or PolicyOptions().milp_time_limit_s,
+        )
+        return SimulationTask(instance, p["policy"], policy, spec.epoch_s)
+    snapshot = parse_snapshot(dict(cell.document), cell.source.parent, str(cell.source))
+    weights = next(w for w in spec.grid.weights if w.label == p["weights"])
+    solve = SolveOptions(
+        solver=spec.solver,
+        time_limit_s=p["time_limit_s"],
+        mip_gap=p["gap"],
+        threads=spec.threads,
+        warm_start=p["warm_start"],
+    )
+    return EpochTask(snapshot, solve, _weights(weights))
+
+
+def execute(task: Task) -> dict[str, Any]:
+    """Run one cell's task; never raises. Returns ``status`` ``ok`` with ``metrics`` (and, for a
+    simulation, every finished job's ``jct_s`` for the report's CDFs), or ``status`` ``error`` with
+    the error and the last lines of its traceback."""
+    tic = time.perf_counter()
+    try:
+        if isinstance(task, SimulationTask):
+            options = SimulationOptions(epoch_s=task.epoch_s)
+            result = simulate(
+                task.instance, make_policy(task.policy, options=task.options), options
+            )
+            metrics = summarize(task.policy, result.records, result.totals)
+            metrics.update(result.policy_stats)
+            del metrics["policy"]
+            jct = [r.jct_s for r in result.records if r.jct_s is not None]
+        else:
+            metrics = compare_epoch(task.snapshot, task.options, task.weights)
+            jct = []
+    except Exception as exc:  # a failing cell is recorded, the sweep goes on
+        return {
+            "status": "error",
+            "error": f"{type(exc).__name__}: {exc}",
+            "traceback": traceback.format_exc(limit=-4),
+            "cell_s": time.perf_counter() - tic,
+        }
+    metrics["cell_s"] = time.perf_counter() - tic
+    return {"status": "ok", "metrics": metrics, "jct_s": jct}

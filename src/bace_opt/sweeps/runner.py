@@ -1,0 +1,229 @@
+"""Run a sweep's cells on local processes or a Dask cluster, resumably.
+
+Layout of the output folder::
+
+    DIR/sweep.json          the sweep document and its kind (what ``report`` reads)
+    DIR/cells/KEY.json      one file per finished or failed cell, written atomically
+    DIR/results.parquet     the combined table (one row per cell of the current sweep file)
+    DIR/results.csv         the same, as CSV
+
+The driver parses each cell's world, hands the task to a worker, and writes the cell's file as its
+result comes back, so a sweep killed at any moment loses only the cells in flight. A rerun skips
+every cell whose file says ``ok``; failed cells are tried again (a failure may be transient, and a
+fixed input file changes the cell's key anyway).
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from bace_opt.errors import InputError
+from bace_opt.output import replace_atomic, write_json_atomic, write_text_atomic
+from bace_opt.sweeps.cells import Cell, Task, execute, expand, make_task
+from bace_opt.sweeps.spec import Sweep
+
+Progress = Callable[[int, int], None]
+Work = Iterable[tuple[Cell, Callable[[], Task]]]
+
+
+@dataclass(frozen=True)
+class SweepOutcome:
+    """What a (re)run did: cells in the sweep, already finished before, run now, failed now."""
+
+    cells: int
+    skipped: int
+    ran: int
+    failed: int
+    table: pd.DataFrame
+
+
+def cell_path(out: Path, cell: Cell) -> Path:
+    return out / "cells" / f"{cell.key}.json"
+
+
+def read_cell(out: Path, cell: Cell) -> dict[str, Any] | None:
+    """The cell's record, or None when it has none (or an unreadable one)."""
+    try:
+        record: dict[str, Any] = json.loads(cell_path(out, cell).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record
+
+
+def _finished(out: Path, cell: Cell) -> bool:
+    record = read_cell(out, cell)
+    return record is not None and record.get("status") == "ok"
+
+
+def _in_process(work: Work) -> Iterator[tuple[Cell, dict[str, Any]]]:
+    for cell, task in work:
+        yield cell, _run(task)
+
+
+def _run(task: Callable[[], Task]) -> dict[str, Any]:
+    """Build the task (on the driver) and run it here."""
+    try:
+        built = task()
+    except Exception as exc:  # recorded for the cell
+        return {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
+    return execute(built)
+
+
+def _windowed(
+    submit: Callable[[Task], Any],
+    done: Callable[[set[Any]], set[Any]],
+    result: Callable[[Any], dict[str, Any]],
+    work: Work,
+    window: int,
+) -> Iterator[tuple[Cell, dict[str, Any]]]:
+    """Keep at most ``window`` cells in flight (so the driver never holds every world at once)
+    and yield each cell as its result arrives."""
+    pending: dict[Any, Cell] = {}
+    queue = iter(work)
+    exhausted = False
+    while pending or not exhausted:
+        while not exhausted and len(pending) < window:
+            item = next(queue, None)
+            if item is None:
+                exhausted = True
+                break
+            cell, task = item
+            try:
+                pending[submit(task())] = cell
+            except Exception as exc:  # a world that cannot be built fails its cell
+                yield cell, {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
+        if not pending:
+            continue
+        for future in done(set(pending)):
+            cell = pending.pop(future)
+            try:
+                yield cell, result(future)
+            except Exception as exc:  # a crashed worker fails its cell
+                yield (
+                    cell,
+                    {"status": "error", "error": f"worker failed: {type(exc).__name__}: {exc}"},
+                )
+
+
+def _local_pool(work: Work, workers: int) -> Iterator[tuple[Cell, dict[str, Any]]]:
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+
+        def done(futures: set[Future[dict[str, Any]]]) -> set[Future[dict[str, Any]]]:
+            return wait(futures, return_when=FIRST_COMPLETED).done
+
+        yield from _windowed(
+            lambda t: pool.submit(execute, t), done, lambda f: f.result(), work, 2 * workers
+        )
+
+
+def _dask(work: Work, address: str) -> Iterator[tuple[Cell, dict[str, Any]]]:
+    try:
+        from distributed import Client
+        from distributed import wait as dask_wait
+    except ImportError:  # pragma: no cover - a dependency, but say so clearly
+        raise InputError(
+            ["--scheduler: needs dask.distributed (pip install 'dask[distributed]')"]
+        ) from None
+    try:
+        client = Client(address, timeout="20s")  # type: ignore[no-untyped-call]
+    except (OSError, TimeoutError) as exc:
+        raise InputError(
+            [f"--scheduler: cannot reach a Dask scheduler at {address} ({exc})"]
+        ) from None
+    with client:
+        slots = max(1, sum(client.nthreads().values()))  # type: ignore[no-untyped-call]
+
+        def done(futures: set[Any]) -> set[Any]:
+            finished = dask_wait(list(futures), return_when="FIRST_COMPLETED")  # type: ignore[no-untyped-call]
+            return set(finished.done)
+
+        yield from _windowed(
+            lambda t: client.submit(execute, t, pure=False),
+            done,
+            lambda f: f.result(),
+            work,
+            2 * slots,
+        )
+
+
+def _record(cell: Cell, outcome: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "key": cell.key,
+        "params": dict(cell.params),
+        "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        **outcome,
+    }
+
+
+def combine(out: Path, cells: list[Cell]) -> pd.DataFrame:
+    """The combined table: one row per cell that has a record (parameters, status, metrics)."""
+    rows = []
+    for cell in cells:
+        record = read_cell(out, cell)
+        if record is None:
+            continue
+        rows.append(
+            {
+                **dict(cell.params),
+                "status": record.get("status"),
+                "error": record.get("error"),
+                **(record.get("metrics") or {}),
+                "key": cell.key,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def write_tables(out: Path, table: pd.DataFrame) -> None:
+    with replace_atomic(out / "results.parquet") as tmp:
+        table.to_parquet(tmp, index=False)
+    write_text_atomic(out / "results.csv", table.to_csv(index=False))
+
+
+def run_sweep(
+    sweep: Sweep,
+    out: Path,
+    workers: int = 1,
+    scheduler: str | None = None,
+    on_progress: Progress | None = None,
+) -> SweepOutcome:
+    """Run every cell of ``sweep`` that ``out`` has no finished record of.
+
+    ``workers`` local processes (1: in this process), or the Dask cluster at ``scheduler``.
+    """
+    cells = expand(sweep)
+    out.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(
+        out / "sweep.json",
+        {"name": sweep.spec.name, "kind": sweep.spec.kind, "document": sweep.document},
+    )
+    todo = [c for c in cells if not _finished(out, c)]
+    work: Work = [(c, lambda c=c: make_task(sweep, c)) for c in todo]  # type: ignore[misc]
+    if scheduler:
+        results = _dask(work, scheduler)
+    elif workers > 1 and len(todo) > 1:
+        results = _local_pool(work, min(workers, len(todo)))
+    else:
+        results = _in_process(work)
+    ran = failed = 0
+    if on_progress:
+        on_progress(0, len(todo))
+    for cell, outcome in results:
+        write_json_atomic(cell_path(out, cell), _record(cell, outcome))
+        ran += 1
+        failed += outcome["status"] != "ok"
+        if on_progress:
+            on_progress(ran, len(todo))
+    table = combine(out, cells)
+    write_tables(out, table)
+    return SweepOutcome(len(cells), len(cells) - len(todo), ran, failed, table)
