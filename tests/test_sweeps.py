@@ -241,10 +241,23 @@ def test_report_writes_tables_plots_and_one_self_contained_page(
     assert row.avg_jct_h == pytest.approx(point.avg_jct_s.mean() / 3600)
     reductions = pd.read_csv(folder / "reductions.csv")
     assert set(reductions.against) == {"delay-first", "cost-first"}
-    for name in ("tiny3-vs-bandwidth.png", "tiny3-vs-load.png", "tiny3-jct-cdf.png"):
+    # Paired by seed: the mean over seeds of each seed's reduction against delay-first.
+    theirs = cells[
+        (cells.policy == "delay-first") & (cells.bandwidth_scale == 1) & (cells.load_scale == 2)
+    ]
+    by_seed = point.set_index("seed").avg_jct_s / theirs.set_index("seed").avg_jct_s
+    red = reductions[
+        (reductions.against == "delay-first")
+        & (reductions.bandwidth_scale == 1)
+        & (reductions.load_scale == 2)
+    ].iloc[0]
+    assert red.jct_reduction_pct == pytest.approx(100 * (1 - by_seed).mean())
+    assert red.seeds == 3
+    names = ("tiny3-bace-reduction.png", "tiny3-vs-bandwidth.png", "tiny3-vs-load.png")
+    for name in (*names, "tiny3-jct-cdf.png"):
         assert (folder / name).stat().st_size > 5_000
     page = (folder / "index.html").read_text()
-    assert page.count("data:image/png;base64,") == 3
+    assert page.count("data:image/png;base64,") == 4
     assert "<table" in page and "src='http" not in page
 
 

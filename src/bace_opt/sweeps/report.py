@@ -64,6 +64,11 @@ def _save(fig: Figure, path: Path) -> Path:
     return path
 
 
+def _series_axes(data: pd.DataFrame) -> list[str]:
+    """The axes that tell one plotted series from another (the policy, and what else varies)."""
+    return [a for a in ("policy", "weights", "milp_time_limit_s") if data[a].nunique() > 1]
+
+
 def _series_label(row: pd.Series | dict[str, Any], varying: Sequence[str]) -> str:
     parts = [str(row["policy"])]
     for axis in varying:
@@ -105,27 +110,34 @@ def simulation_summary(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def reductions(summary: pd.DataFrame, reference: str = "bace") -> pd.DataFrame:
-    """``reference``'s reduction (%) of mean JCT and cost against each other series, per point."""
-    point = [a for a in ("instance", "bandwidth_scale", "load_scale") if a in summary]
+def reductions(table: pd.DataFrame, reference: str = "bace") -> pd.DataFrame:
+    """``reference``'s reduction (%) of average JCT and of cost against every other series, per
+    grid point: computed seed by seed (the same job stream for both, so the comparison is paired),
+    then the mean and 95 % CI over seeds. The reference is ``reference`` with the sweep's first
+    weights."""
+    ok = table[table.status == "ok"]
+    point = ["instance", "bandwidth_scale", "load_scale"]
+    ours = ok[ok.policy == reference]
+    if ours.empty:
+        return pd.DataFrame()
+    if ours.weights.notna().any():
+        ours = ours[ours.weights == ours.weights.dropna().iloc[0]]
+    mine = ours.set_index([*point, "seed"])[["avg_jct_s", "total_cost_usd"]]
+    others = ok[~ok.key.isin(ours.key)].copy()
+    varying = _series_axes(ok)
+    others["against"] = [_series_label(r, varying) for _, r in others.iterrows()]
+    paired = others.join(mine.add_suffix("_ref"), on=[*point, "seed"])
+    paired["jct"] = 100 * (1 - paired.avg_jct_s_ref / paired.avg_jct_s)
+    paired["cost"] = 100 * (1 - paired.total_cost_usd_ref / paired.total_cost_usd)
     rows = []
-    for values, group in summary.groupby(point, dropna=False):
-        ours = group[group.policy == reference]
-        if ours.empty:
-            continue
-        base = ours.iloc[0]
-        varying = [a for a in SIM_AXES if a not in point]
-        for _, other in group.iterrows():
-            if other.policy == reference:
-                continue
-            rows.append(
-                {
-                    **dict(zip(point, values, strict=True)),
-                    "against": _series_label(other, varying),
-                    "jct_reduction_pct": 100 * (1 - base.avg_jct_h / other.avg_jct_h),
-                    "cost_reduction_pct": 100 * (1 - base.total_cost_usd / other.total_cost_usd),
-                }
-            )
+    for values, group in paired.groupby([*point, "against"], sort=True):
+        row: dict[str, Any] = dict(zip([*point, "against"], values, strict=True))
+        for metric in ("jct", "cost"):
+            mean, half, n = mean_ci(group[metric])
+            row[f"{metric}_reduction_pct"] = mean
+            row[f"{metric}_reduction_pct_ci95"] = half
+        row["seeds"] = n
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -137,7 +149,7 @@ def _base(values: Sequence[float]) -> float:
 
 def _axis_plots(summary: pd.DataFrame, folder: Path, instance: str) -> list[Path]:
     data = summary[summary.instance == instance]
-    series_axes = [a for a in ("policy", "weights", "milp_time_limit_s") if data[a].nunique() > 1]
+    series_axes = _series_axes(data)
     written = []
     for axis, other in (("bandwidth_scale", "load_scale"), ("load_scale", "bandwidth_scale")):
         if data[axis].nunique() < 2:
@@ -157,7 +169,9 @@ def _axis_plots(summary: pd.DataFrame, folder: Path, instance: str) -> list[Path
                     group[metric],
                     yerr=group[f"{metric}_ci95"].fillna(0),
                     fmt=style,
-                    capsize=3,
+                    capsize=2,
+                    elinewidth=0.7,
+                    alpha=0.85,
                     label=label,
                 )
             ax.set_xscale("log", base=2)
@@ -173,13 +187,51 @@ def _axis_plots(summary: pd.DataFrame, folder: Path, instance: str) -> list[Path
     return written
 
 
+def _reduction_plot(red: pd.DataFrame, folder: Path, instance: str) -> Path | None:
+    """BACE-Pipe's paired reduction against each series along bandwidth and load (mean, 95 % CI)."""
+    data = red[red.instance == instance]
+    axes_swept = [a for a in ("bandwidth_scale", "load_scale") if data[a].nunique() > 1]
+    if data.empty or not axes_swept:
+        return None
+    fig, grid = plt.subplots(2, len(axes_swept), figsize=(5.5 * len(axes_swept), 7), squeeze=False)
+    for col, axis in enumerate(axes_swept):
+        other = "load_scale" if axis == "bandwidth_scale" else "bandwidth_scale"
+        at = _base(data[other].tolist())
+        subset = data[data[other] == at]
+        for row, metric in enumerate(("jct", "cost")):
+            ax = grid[row][col]
+            for against, group in subset.groupby("against"):
+                group = group.sort_values(axis)
+                ax.errorbar(
+                    group[axis],
+                    group[f"{metric}_reduction_pct"],
+                    yerr=group[f"{metric}_reduction_pct_ci95"].fillna(0),
+                    fmt="-o",
+                    markersize=3,
+                    capsize=2,
+                    elinewidth=0.8,
+                    label=f"vs {against}",
+                )
+            ax.axhline(0, color="black", linewidth=0.8)
+            ax.set_xscale("log", base=2)
+            ticks = sorted(subset[axis].unique())
+            ax.set_xticks(ticks, [f"×{t:g}" for t in ticks])
+            ax.minorticks_off()
+            ax.set_xlabel(f"{axis.replace('_', ' ')} ({other.replace('_', ' ')} = {at:g})")
+            ax.set_ylabel(f"BACE-Pipe's {'JCT' if metric == 'jct' else 'cost'} reduction (%)")
+            ax.grid(alpha=0.3)
+    grid[0][-1].legend(fontsize=7)
+    fig.suptitle(f"{instance}: paired by seed, mean and 95 % CI", fontsize=10)
+    return _save(fig, folder / f"{instance}-bace-reduction.png")
+
+
 def _cdf_plot(out: Path, table: pd.DataFrame, folder: Path, instance: str) -> Path | None:
     ok = table[(table.status == "ok") & (table.instance == instance)]
     if ok.empty:
         return None
     bw, load = _base(ok.bandwidth_scale.tolist()), _base(ok.load_scale.tolist())
     at = ok[(ok.bandwidth_scale == bw) & (ok.load_scale == load)]
-    series_axes = [a for a in ("policy", "weights", "milp_time_limit_s") if at[a].nunique() > 1]
+    series_axes = _series_axes(at)
     fig, ax = plt.subplots(figsize=(6.5, 4))
     for _, group in at.groupby(["policy", "weights", "milp_time_limit_s"], dropna=False):
         jct: list[float] = []
@@ -202,7 +254,7 @@ def _cdf_plot(out: Path, table: pd.DataFrame, folder: Path, instance: str) -> Pa
 def _mean_pm(summary: pd.DataFrame, metric: str, digits: int) -> pd.DataFrame:
     """A pivot of ``mean ± ci`` strings: rows grid points, columns policy series."""
     data = summary.copy()
-    series_axes = [a for a in ("policy", "weights", "milp_time_limit_s") if data[a].nunique() > 1]
+    series_axes = _series_axes(data)
     data["series"] = [_series_label(r, series_axes) for _, r in data.iterrows()]
     data["value"] = [
         f"{m:.{digits}f}" + ("" if np.isnan(h) else f" ± {h:.{digits}f}")
@@ -222,7 +274,7 @@ def _simulation_report(out: Path, table: pd.DataFrame, folder: Path) -> dict[str
         for metric, digits in (("avg_jct_h", 2), ("total_cost_usd", 0)):
             pivot = _mean_pm(summary, metric, digits)
             sections.append((f"{SIM_METRICS[metric]}: mean ± 95 % CI over seeds", pivot.to_html()))
-        red = reductions(summary)
+        red = reductions(table)
         if not red.empty:
             write_text_atomic(folder / "reductions.csv", red.to_csv(index=False))
             overview = (
@@ -234,11 +286,14 @@ def _simulation_report(out: Path, table: pd.DataFrame, folder: Path) -> dict[str
             sections.insert(
                 0,
                 (
-                    "BACE-Pipe's reduction against each policy over the grid (%, of the means)",
+                    "BACE-Pipe's reduction against each policy: min, median and max over the grid"
+                    " of the per-point mean over seeds (%)",
                     overview.to_html(),
                 ),
             )
         for instance in sorted(summary.instance.unique()):
+            reduction = _reduction_plot(red, folder, instance) if not red.empty else None
+            images += [reduction] if reduction else []
             images += _axis_plots(summary, folder, instance)
             cdf = _cdf_plot(out, table, folder, instance)
             if cdf:
