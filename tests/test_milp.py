@@ -30,7 +30,7 @@ from bace_opt.policies.bace import BacePipe
 from bace_opt.sim import simulate
 from bace_opt.snapshots import snapshot_document
 from bace_opt.world import Instance, Snapshot
-from tests.conftest import INSTANCES
+from tests.conftest import INSTANCES, ROOT
 from tests.worlds import all_placements, build, world_docs
 
 SETTINGS = settings(
@@ -300,3 +300,44 @@ def test_wrong_mip_start_objective_is_caught() -> None:
     assert result.status == Status.OPTIMAL
     assert check.cost_usd == pytest.approx(cost, rel=1e-6)
     assert result.objective == pytest.approx(check.cost_usd * result.objective_scale, rel=1e-6)
+
+
+def test_watchdog_stops_a_solve_that_overruns_its_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a grace of minus the limit, the watchdog's deadline is the start of the solve: HiGHS
+    (given 60 s) must be stopped at its first interrupt check and the result be a time limit —
+    with a feasible incumbent, or with none (then the caller falls back to greedy)."""
+    import bace_opt.milp.solve as solve_module
+    from bace_opt.epochs import solve_snapshot
+    from bace_opt.loading import load_snapshot
+
+    snapshot = load_snapshot(ROOT / "benchmarks" / "snapshots" / "60x16x6-seed0.yaml")
+    policy = BacePipe()
+    weights = policy.prioritizer.weights_of(snapshot)
+    start = {p.job: p for p in policy.decide(snapshot)}
+    greedy = check_plan(snapshot, start.values(), weights)
+    monkeypatch.setattr(solve_module, "WATCHDOG_GRACE_S", -60.0)
+    result, _ = solve_epoch(snapshot, weights, SolveOptions(time_limit_s=60, threads=1), start)
+    assert result.time_s < 10, "stopped by the watchdog, not by HiGHS's 60 s limit"
+    assert result.status == Status.TIME_LIMIT, result.message
+    if result.plan:
+        exact = check_plan(snapshot, result.plan.values(), weights)
+        assert exact.feasible and exact.weight >= greedy.weight - 1e-9
+    else:
+        assert "before any solution" in result.message
+        report = solve_snapshot(snapshot, "milp", SolveOptions(time_limit_s=60, threads=1))
+        assert report["milp"]["fallback"] == "greedy"
+        assert report["milp"]["weight_sum"] == pytest.approx(greedy.weight)
+
+
+def test_solves_with_different_thread_counts_in_one_process() -> None:
+    """HiGHS sizes one process-wide scheduler on the first solve; without a restart, a later solve
+    with another ``threads`` fails at once (seen as status "error", model status not set)."""
+    instance = load_instance(INSTANCES / "tiny3.yaml")
+    snapshot = partly_busy(instance, 1)
+    weights = BacePipe().prioritizer.weights_of(snapshot)
+    objectives = []
+    for threads in (2, 1, None, 1):
+        result, _ = solve_epoch(snapshot, weights, SolveOptions(time_limit_s=20, threads=threads))
+        assert result.status == Status.OPTIMAL, (threads, result.message)
+        objectives.append(result.objective)
+    assert objectives == pytest.approx([objectives[0]] * 4)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bace_opt.checker import check_plan
-from bace_opt.milp import SolveOptions, Status, solve_epoch
+from bace_opt.milp import SolveOptions, solve_epoch
 from bace_opt.placement import Placement
 from bace_opt.policies.bace import BacePipe, PriorityWeights
 from bace_opt.world import Snapshot
@@ -60,7 +60,7 @@ def solve_snapshot(
         out["greedy"] = _report(snapshot, greedy, weights, "heuristic", greedy_cost, None, greedy_s)
     if solver in ("milp", "both"):
         result, build_s = solve_epoch(snapshot, weights, options, start=greedy, write_lp=write_lp)
-        if result.status in (Status.OPTIMAL, Status.TIME_LIMIT):
+        if result.usable:
             out["milp"] = _report(
                 snapshot,
                 result.plan,
@@ -97,6 +97,8 @@ def compare_epoch(
 
     Both plans are re-measured by the independent checker; ``cost_gap`` is the MILP's relative
     distance from its own dual bound on the cost (0 when proven optimal, None without a bound).
+    When the MILP has no usable answer, its columns hold the greedy fallback and ``fallback`` is
+    true.
     Timings are wall-clock: ``greedy_s``, ``build_s`` (Pyomo model) and ``solve_s`` (both stages).
     """
     policy = BacePipe(weights=weights or PriorityWeights())
@@ -108,7 +110,8 @@ def compare_epoch(
     result, build_s = solve_epoch(
         snapshot, priority, options, start={p.job: p for p in greedy_plan}
     )
-    exact = check_plan(snapshot, result.plan.values(), priority)
+    fallback = not result.usable  # what a caller gets then: the greedy plan
+    exact = greedy if fallback else check_plan(snapshot, result.plan.values(), priority)
     gap = None
     if result.objective is not None and result.bound is not None and result.objective > 0:
         gap = (result.objective - result.bound) / result.objective
@@ -126,7 +129,8 @@ def compare_epoch(
         "cost_bound": None if result.bound is None else result.bound / result.objective_scale,
         "cost_gap": gap,
         "greedy_admitted": len(greedy_plan),
-        "milp_admitted": len(result.plan),
+        "milp_admitted": len(greedy_plan) if fallback else len(result.plan),
+        "fallback": fallback,
         "milp_feasible": exact.feasible,
         "milp_message": result.message,
     }

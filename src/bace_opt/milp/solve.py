@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -26,11 +28,15 @@ log = logging.getLogger(__name__)
 STAGE1_SHARE = 0.6
 """Share of the time limit stage 1 may use; stage 2 gets the rest (and whatever stage 1 left)."""
 FLOOR_SLACK = 1e-7
+"""Relative slack of the stage-2 floor on Σ w x, so stage 1's optimum stays feasible in stage 2
+under the solver's tolerances."""
 OBJECTIVE_CHECK = 1e-6
 """Relative disagreement between the solver's objective and the model's objective evaluated at
 the solver's solution above which the answer is not trusted."""
-"""Relative slack of the stage-2 floor on Σ w x, so stage 1's optimum stays feasible in stage 2
-under the solver's tolerances."""
+WATCHDOG_GRACE_S = 0.5
+"""How far past a stage's time limit HiGHS may run before our own watchdog interrupts it. HiGHS
+keeps its limit itself almost always, but was seen to overrun it (MIP presolve on large models,
+DESIGN §3); the watchdog asks HiGHS to stop from its interrupt callbacks, so no thread is needed."""
 
 
 class Status(StrEnum):
@@ -70,6 +76,12 @@ class SolveResult:
     objective_scale: float = 1.0
     """objective = epoch cost in $ × this power of ten (see ``build.cost_scale``)."""
 
+    @property
+    def usable(self) -> bool:
+        """A plan the caller may apply: proven optimal, or the incumbent at the time limit. A
+        time limit reached before any solution (objective None) is not usable: fall back."""
+        return self.status in (Status.OPTIMAL, Status.TIME_LIMIT) and self.objective is not None
+
 
 class _Failure(Exception):
     """A solve ended without a usable answer; carries the status."""
@@ -79,8 +91,25 @@ class _Failure(Exception):
         self.status = status
 
 
+_scheduler_threads: list[int | None] = []
+"""The ``threads`` value HiGHS's process-wide thread scheduler was started with, once known."""
+
+
+def _match_scheduler(threads: int | None) -> None:
+    """HiGHS starts one thread scheduler per process, sized by the first solve's ``threads``; a
+    later solve asking for another number fails at once ("the scheduler has already been
+    initialized", model status not set). Restart the scheduler when the number changes."""
+    if _scheduler_threads and _scheduler_threads[0] != threads:
+        import highspy
+
+        highspy.Highs.resetGlobalScheduler(True)
+    _scheduler_threads[:] = [threads]
+
+
 def _appsi(options: SolveOptions) -> Any:
     from pyomo.contrib.appsi.solvers import Highs
+
+    _match_scheduler(options.threads)
 
     opt = Highs()
     if not opt.available():
@@ -94,15 +123,55 @@ def _appsi(options: SolveOptions) -> Any:
     return opt
 
 
+@contextmanager
+def _watchdog(opt: Any, limit: float) -> Iterator[list[float]]:
+    """Interrupt the persistent HiGHS behind ``opt`` once ``limit`` + grace seconds have passed.
+
+    Subscribes one check to HiGHS's simplex, IPM and MIP interrupt callbacks (highspy's event
+    API); the yielded list gets the overrun time if the watchdog had to fire."""
+    highs = getattr(opt, "_solver_model", None)
+    fired: list[float] = []
+    if highs is None or not hasattr(highs, "cbMipInterrupt"):
+        yield fired
+        return
+    started = time.perf_counter()
+    deadline = started + limit + WATCHDOG_GRACE_S
+
+    def check(event: Any) -> None:
+        now = time.perf_counter()
+        if now > deadline:
+            if not fired:
+                fired.append(now - started)
+            event.interrupt()
+
+    events = (highs.cbSimplexInterrupt, highs.cbIpmInterrupt, highs.cbMipInterrupt)
+    for event in events:
+        event.subscribe(check)
+    try:
+        yield fired
+    finally:
+        for event in events:
+            event.unsubscribe(check)
+
+
 def _stage_appsi(
     opt: Any, m: pyo.ConcreteModel, limit: float
 ) -> tuple[Status, float | None, float | None]:
     from pyomo.contrib.appsi.base import TerminationCondition as TC
 
-    opt.config.time_limit = max(limit, 0.01)
-    results = opt.solve(m)
+    limit = max(limit, 0.01)
+    deadline = time.perf_counter() + limit
+    opt.config.time_limit = limit
+    with _watchdog(opt, limit) as fired:
+        results = opt.solve(m)
     tc = results.termination_condition
     found = results.best_feasible_objective is not None
+    if fired:
+        # appsi reports HiGHS's kInterrupt as "unknown": the watchdog's stop is a time limit.
+        log.warning(
+            "HiGHS ran past its %.2f s limit; the watchdog stopped it at %.2f s", limit, fired[0]
+        )
+        tc = TC.maxTimeLimit if tc != TC.optimal else tc
     if tc == TC.optimal:
         status = Status.OPTIMAL
     elif tc in (TC.maxTimeLimit, TC.interrupted, TC.maxIterations) and found:
@@ -135,7 +204,8 @@ def _stage_appsi(
             cold.config.warmstart = False
             cold.config.mip_gap = opt.config.mip_gap
             cold.highs_options.update(opt.highs_options)
-            return _stage_appsi(cold, m, limit)
+            cold.set_instance(m)
+            return _stage_appsi(cold, m, deadline - time.perf_counter())
         raise _Failure(
             Status.ERROR,
             f"solver reported objective {reported:g}, but its solution evaluates to {actual:g}",

@@ -41,9 +41,7 @@ class MilpPolicy:
         weights = self.greedy.prioritizer.weights_of(snapshot)
         result, _ = solve_epoch(snapshot, weights, self.options, start={p.job: p for p in greedy})
         self.stats["milp_solves"] += 1
-        if result.status in (Status.OPTIMAL, Status.TIME_LIMIT) and self._fits(
-            snapshot, result.plan
-        ):
+        if result.usable and self._fits(snapshot, result.plan):
             self.stats[
                 "milp_optimal" if result.status == Status.OPTIMAL else "milp_time_limit"
             ] += 1

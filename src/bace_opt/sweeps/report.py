@@ -233,15 +233,22 @@ def _cdf_plot(out: Path, table: pd.DataFrame, folder: Path, instance: str) -> Pa
     at = ok[(ok.bandwidth_scale == bw) & (ok.load_scale == load)]
     series_axes = _series_axes(at)
     fig, ax = plt.subplots(figsize=(6.5, 4))
+    plotted = False
     for _, group in at.groupby(["policy", "weights", "milp_time_limit_s"], dropna=False):
         jct: list[float] = []
         for key in group.key:
-            record = json.loads((out / "cells" / f"{key}.json").read_text(encoding="utf-8"))
-            jct.extend(record.get("jct_s") or [])
+            path = out / "cells" / f"{key}.json"
+            if path.is_file():  # results copied without their cell files have no CDF
+                record = json.loads(path.read_text(encoding="utf-8"))
+                jct.extend(record.get("jct_s") or [])
         if jct:
+            plotted = True
             xs = np.sort(np.asarray(jct)) / 3600
             label = _series_label(group.iloc[0], series_axes)
             ax.step(xs, np.arange(1, len(xs) + 1) / len(xs), where="post", label=label)
+    if not plotted:
+        plt.close(fig)
+        return None
     ax.set_xscale("log")
     ax.set_xlabel("job completion time (h)")
     ax.set_ylabel("fraction of jobs")
