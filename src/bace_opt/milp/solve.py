@@ -154,6 +154,21 @@ def _watchdog(opt: Any, limit: float) -> Iterator[list[float]]:
             event.unsubscribe(check)
 
 
+def _interrupted(opt: Any, m: pyo.ConcreteModel) -> tuple[Status, float | None, float | None]:
+    """A stage the watchdog stopped. appsi reports HiGHS's "interrupted" as "unknown" and will not
+    hand over the incumbent, so read it from HiGHS: its solution if valid, the MIP dual bound."""
+    highs = opt._solver_model
+    if not highs.getSolution().value_valid:
+        raise _Failure(Status.TIME_LIMIT, "stopped by the watchdog before any solution was found")
+    opt.load_vars()
+    info = highs.getInfo()
+    active = next(m.component_data_objects(pyo.Objective, active=True))
+    actual = pyo.value(active)
+    if abs(actual - info.objective_function_value) > OBJECTIVE_CHECK * max(1.0, abs(actual)):
+        raise _Failure(Status.ERROR, "the interrupted solve's incumbent does not evaluate right")
+    return Status.TIME_LIMIT, actual, info.mip_dual_bound
+
+
 def _stage_appsi(
     opt: Any, m: pyo.ConcreteModel, limit: float
 ) -> tuple[Status, float | None, float | None]:
@@ -166,12 +181,11 @@ def _stage_appsi(
         results = opt.solve(m)
     tc = results.termination_condition
     found = results.best_feasible_objective is not None
-    if fired:
-        # appsi reports HiGHS's kInterrupt as "unknown": the watchdog's stop is a time limit.
+    if fired and tc != TC.optimal:
         log.warning(
             "HiGHS ran past its %.2f s limit; the watchdog stopped it at %.2f s", limit, fired[0]
         )
-        tc = TC.maxTimeLimit if tc != TC.optimal else tc
+        return _interrupted(opt, m)
     if tc == TC.optimal:
         status = Status.OPTIMAL
     elif tc in (TC.maxTimeLimit, TC.interrupted, TC.maxIterations) and found:
@@ -265,6 +279,7 @@ def solve_lexicographic(
             log.info("greedy plan does not fit the model's index sets; no MIP start")
         if opt is not None:
             opt.set_instance(m)  # hand the model to HiGHS now, so the limits below are HiGHS's
+        deadline = time.perf_counter() + options.time_limit_s
         first = min(STAGE1_SHARE * options.time_limit_s, deadline - time.perf_counter())
         status, weight, weight_bound = stage(first)
         admitted = extract_plan(m, data)
