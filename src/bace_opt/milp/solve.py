@@ -155,11 +155,12 @@ def _watchdog(opt: Any, limit: float) -> Iterator[list[float]]:
 
 
 def _interrupted(opt: Any, m: pyo.ConcreteModel) -> tuple[Status, float | None, float | None]:
-    """A stage the watchdog stopped. appsi reports HiGHS's "interrupted" as "unknown" and will not
-    hand over the incumbent, so read it from HiGHS: its solution if valid, the MIP dual bound."""
+    """A stage stopped at its limit that appsi reports as "unknown" (HiGHS's "interrupted" when the
+    watchdog fired). appsi will not hand over the incumbent then, so read it from HiGHS: its
+    solution if valid (objective re-checked), and the MIP dual bound."""
     highs = opt._solver_model
     if not highs.getSolution().value_valid:
-        raise _Failure(Status.TIME_LIMIT, "stopped by the watchdog before any solution was found")
+        raise _Failure(Status.TIME_LIMIT, "stopped at the time limit before any solution was found")
     opt.load_vars()
     info = highs.getInfo()
     active = next(m.component_data_objects(pyo.Objective, active=True))
@@ -175,16 +176,23 @@ def _stage_appsi(
     from pyomo.contrib.appsi.base import TerminationCondition as TC
 
     limit = max(limit, 0.01)
-    deadline = time.perf_counter() + limit
+    started = time.perf_counter()
+    deadline = started + limit
     opt.config.time_limit = limit
     with _watchdog(opt, limit) as fired:
         results = opt.solve(m)
+    elapsed = time.perf_counter() - started
     tc = results.termination_condition
     found = results.best_feasible_objective is not None
     if fired and tc != TC.optimal:
         log.warning(
             "HiGHS ran past its %.2f s limit; the watchdog stopped it at %.2f s", limit, fired[0]
         )
+        return _interrupted(opt, m)
+    if tc == TC.unknown and elapsed >= limit:
+        # Seen under load at the limit: HiGHS stopped with a status appsi does not map; it is a
+        # time limit, and HiGHS may hold an incumbent appsi will not hand over.
+        log.warning("HiGHS ended at its %.2f s limit with status unknown", limit)
         return _interrupted(opt, m)
     if tc == TC.optimal:
         status = Status.OPTIMAL

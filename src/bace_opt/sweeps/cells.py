@@ -71,17 +71,16 @@ def _digest(data: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _labels(paths: list[Path], folder: Path) -> list[str]:
-    """Short names for input files: the stem, or the relative path where stems collide."""
+def _inputs(paths: list[Path], folder: Path) -> Iterator[tuple[Path, str, dict[str, Any], str]]:
+    """Each input file with its short name (the stem, or the relative path where stems collide),
+    its document and the document's digest."""
     stems = [p.stem for p in paths]
-    return [
-        s
-        if stems.count(s) == 1
-        else str(p.relative_to(folder))
-        if p.is_relative_to(folder)
-        else str(p)
-        for s, p in zip(stems, paths, strict=True)
-    ]
+    for path, stem in zip(paths, stems, strict=True):
+        label = stem
+        if stems.count(stem) > 1:
+            label = str(path.relative_to(folder)) if path.is_relative_to(folder) else str(path)
+        doc = read_document(path)
+        yield path, label, doc, _digest(doc)
 
 
 def scaled_document(
@@ -123,9 +122,7 @@ def _weights(spec: WeightsSpec) -> PriorityWeights:
 def _simulation_cells(sweep: Sweep, spec: SimulationSweepFile) -> Iterator[Cell]:
     paths = [(sweep.folder / p).resolve() for p in spec.instances]
     grid = spec.grid
-    for path, label in zip(paths, _labels(paths, sweep.folder), strict=True):
-        doc = read_document(path)
-        digest = _digest(doc)
+    for path, label, doc, digest in _inputs(paths, sweep.folder):
         for policy, bandwidth, load, seed in itertools.product(
             spec.policies, grid.bandwidth_scale, grid.load_scale, grid.seeds
         ):
@@ -154,9 +151,7 @@ def _epoch_cells(sweep: Sweep) -> Iterator[Cell]:
     assert spec.kind == "epoch"
     paths = sorted({p for pattern in spec.snapshots for p in matches(sweep.folder, pattern)})
     grid = spec.grid
-    for path, label in zip(paths, _labels(paths, sweep.folder), strict=True):
-        doc = read_document(path)
-        digest = _digest(doc)
+    for path, label, doc, digest in _inputs(paths, sweep.folder):
         for limit, warm, gap, w in itertools.product(
             grid.time_limit_s, grid.warm_start, grid.gap, grid.weights
         ):
