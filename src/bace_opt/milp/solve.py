@@ -25,6 +25,16 @@ from bace_opt.milp.warmstart import apply_plan
 from bace_opt.placement import Placement
 
 log = logging.getLogger(__name__)
+
+
+class _KnownStatusFilter(logging.Filter):
+    """Drop appsi's warning about HiGHS's "interrupted" status: ``_stage_appsi`` handles it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "kInterrupt" not in record.getMessage()
+
+
+logging.getLogger("pyomo.contrib.appsi.solvers.highs").addFilter(_KnownStatusFilter())
 STAGE1_SHARE = 0.6
 """Share of the time limit stage 1 may use; stage 2 gets the rest (and whatever stage 1 left)."""
 FLOOR_SLACK = 1e-7
