@@ -279,3 +279,27 @@ def test_epoch_sweep_compares_greedy_and_milp(tmp_path: Path) -> None:
     report(tmp_path / "out")
     by_limit = pd.read_csv(tmp_path / "out" / "report" / "by_time_limit.csv")
     assert by_limit.proven_optimal.tolist() == [1.0, 1.0]
+
+
+def test_an_unreachable_scheduler_is_a_clear_input_error() -> None:
+    from bace_opt.errors import InputError
+    from bace_opt.sweeps.runner import connect
+
+    with pytest.raises(InputError) as caught:
+        connect("tcp://127.0.0.1:1", timeout="1s")
+    assert caught.value.problems[0].startswith("--scheduler: cannot reach a Dask scheduler")
+
+
+def test_editing_an_instance_file_makes_its_cells_new(tmp_path: Path) -> None:
+    doc = read_document(INSTANCES / "tiny3.yaml")
+    instance = tmp_path / "world.yaml"
+    instance.write_text(yaml.safe_dump(doc))
+    path = write_sweep(tmp_path, instances=["world.yaml"], policies=["bace", "cost-first"])
+    first = run_sweep(load_sweep(path), tmp_path / "out")
+    assert (first.ran, run_sweep(load_sweep(path), tmp_path / "out").ran) == (2, 0)
+    doc["regions"][0]["price"] = 0.5
+    instance.write_text(yaml.safe_dump(doc))
+    again = run_sweep(load_sweep(path), tmp_path / "out")
+    assert (again.skipped, again.ran) == (0, 2)
+    assert len(again.table) == 2, "the table lists the current cells only"
+    assert (again.table.total_cost_usd > first.table.total_cost_usd).all()

@@ -126,22 +126,27 @@ def _local_pool(work: Work, workers: int) -> Iterator[tuple[Cell, dict[str, Any]
         )
 
 
-def _dask(work: Work, address: str) -> Iterator[tuple[Cell, dict[str, Any]]]:
+def connect(address: str, timeout: str = "20s") -> Any:
+    """A Dask ``Client`` for the scheduler at ``address`` (``InputError`` if unreachable)."""
     try:
         from distributed import Client
-        from distributed import wait as dask_wait
     except ImportError:  # pragma: no cover - a dependency, but say so clearly
         raise InputError(
             ["--scheduler: needs dask.distributed (pip install 'dask[distributed]')"]
         ) from None
     try:
-        client = Client(address, timeout="20s")  # type: ignore[no-untyped-call]
-    except (OSError, TimeoutError) as exc:
+        return Client(address, timeout=timeout)  # type: ignore[no-untyped-call]
+    except (OSError, TimeoutError, ValueError) as exc:
         raise InputError(
             [f"--scheduler: cannot reach a Dask scheduler at {address} ({exc})"]
         ) from None
+
+
+def _dask(work: Work, client: Any) -> Iterator[tuple[Cell, dict[str, Any]]]:
+    from distributed import wait as dask_wait
+
     with client:
-        slots = max(1, sum(client.nthreads().values()))  # type: ignore[no-untyped-call]
+        slots = max(1, sum(client.nthreads().values()))
 
         def done(futures: set[Any]) -> set[Any]:
             finished = dask_wait(list(futures), return_when="FIRST_COMPLETED")  # type: ignore[no-untyped-call]
@@ -202,6 +207,7 @@ def run_sweep(
     ``workers`` local processes (1: in this process), or the Dask cluster at ``scheduler``.
     """
     cells = expand(sweep)
+    client = connect(scheduler) if scheduler else None  # before anything is written
     out.mkdir(parents=True, exist_ok=True)
     write_json_atomic(
         out / "sweep.json",
@@ -209,8 +215,8 @@ def run_sweep(
     )
     todo = [c for c in cells if not _finished(out, c)]
     work: Work = [(c, lambda c=c: make_task(sweep, c)) for c in todo]  # type: ignore[misc]
-    if scheduler:
-        results = _dask(work, scheduler)
+    if client is not None:
+        results = _dask(work, client)
     elif workers > 1 and len(todo) > 1:
         results = _local_pool(work, min(workers, len(todo)))
     else:
