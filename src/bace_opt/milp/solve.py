@@ -138,7 +138,7 @@ def _watchdog(opt: Any, limit: float) -> Iterator[list[float]]:
     """Interrupt the persistent HiGHS behind ``opt`` once ``limit`` + grace seconds have passed.
 
     Subscribes one check to HiGHS's simplex, IPM and MIP interrupt callbacks (highspy's event
-    API); the yielded list gets the overrun time if the watchdog had to fire."""
+    API); the yielded list gets the seconds into the solve at which it fired, if it did."""
     highs = getattr(opt, "_solver_model", None)
     fired: list[float] = []
     if highs is None or not hasattr(highs, "cbMipInterrupt"):
