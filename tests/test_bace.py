@@ -3,12 +3,14 @@ an exhaustive search of placements, and its promises in the simulator (no stall,
 
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bace_opt.errors import InputError
 from bace_opt.evaluate import epoch_cost
@@ -131,8 +133,9 @@ def test_pathfinder_finds_exactly_the_feasible_paths(doc: dict) -> None:
 @SETTINGS
 @given(doc=world_docs(max_jobs=3, sizes=(8, 16, 32), min_regions_per_job=2))
 def test_allocator_is_the_cheapest_feasible_placement(doc: dict) -> None:
+    """The paper-literal allocator (no split budget): the cheapest of all feasible placements."""
     instance, snap = random_snapshot(doc)
-    policy = BacePipe()
+    policy = BacePipe(split_budget=None)
     for job in instance.jobs:
         one = Snapshot(instance, snap.time_s, (job,), snap.free_gpus, snap.residual_gbps)
         plan = policy.decide(one)
@@ -145,10 +148,58 @@ def test_allocator_is_the_cheapest_feasible_placement(doc: dict) -> None:
         assert epoch_cost(instance, job, chosen, snap.time_s) == pytest.approx(best, rel=1e-9)
 
 
+def fewest_regions(options: list[Placement]) -> list[Placement]:
+    k = min((len(p.blocks) for p in options), default=0)
+    return [p for p in options if len(p.blocks) == k]
+
+
+@SETTINGS
+@given(
+    doc=world_docs(max_jobs=3, sizes=(8, 16, 32), min_regions_per_job=2),
+    budget=st.sampled_from([0.0, 0.1, 1.0, 10.0]),
+)
+def test_split_budget_runs_whole_when_it_can_and_splits_only_near_the_ideal(
+    doc: dict, budget: float
+) -> None:
+    """The default allocator against brute force: whole in the cheapest region that holds the job
+    now; else the cheapest over the fewest regions, taken only within 1 + budget of the cheapest
+    fewest-region placement in an empty world; else nothing."""
+    instance, snap = random_snapshot(doc)
+    policy = BacePipe(split_budget=budget)
+    empty = snapshot_of(instance, time_s=snap.time_s)
+    for job, crowded in itertools.product(instance.jobs, (False, True)):
+        free, residual = dict(snap.free_gpus), dict(snap.residual_gbps)
+        if crowded:  # idle links, but no region holds the job whole: the split branch
+            free = {
+                r.name: min(r.gpus, job.total_gpus - job.gpus_per_stage) for r in instance.regions
+            }
+            residual = dict(instance.network.capacity)
+        now_snap = Snapshot(instance, snap.time_s, (job,), free, residual)
+        chosen = policy.decide(now_snap).placements
+        now = fewest_regions(feasible(instance, now_snap, job, bandwidth=True))
+        if not now:
+            assert not chosen
+            continue
+        best = min(epoch_cost(instance, job, p, snap.time_s) for p in now)
+        if len(now[0].blocks) > 1:
+            ideal = min(
+                epoch_cost(instance, job, p, snap.time_s)
+                for p in fewest_regions(feasible(instance, empty, job, bandwidth=True))
+            )
+            if best > (1 + budget) * ideal * (1 + 1e-9):
+                assert not chosen
+                continue
+        (placement,) = chosen
+        assert len(placement.blocks) == len(now[0].blocks)
+        assert epoch_cost(instance, job, placement, snap.time_s) == pytest.approx(best, rel=1e-9)
+
+
 # -- in the simulator ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("policy", ["bace", "bace-no-priority", "bace-no-costmin"])
+@pytest.mark.parametrize(
+    "policy", ["bace", "bace-no-priority", "bace-no-costmin", "bace-cheapest-path"]
+)
 @SETTINGS
 @given(doc=world_docs(max_jobs=8, sizes=(8, 16, 32)))
 def test_bace_never_stalls_nor_oversubscribes(policy: str, doc: dict) -> None:
@@ -195,11 +246,57 @@ def test_allocator_prefers_cheap_regions_and_spills(tmp_path: Path) -> None:
         ],
     }
     instance = parse_instance(doc, tmp_path)
-    (placement,) = BacePipe().decide(snapshot_of(instance)).placements
-    # 4 stages fit the cheap region; the other 4 spill to the dear one (either order is allowed,
-    # the tie-break takes region order)
+    (placement,) = BacePipe(split_budget=None).decide(snapshot_of(instance)).placements
+    # the paper-literal allocator: 4 stages fit the cheap region; the other 4 spill to the dear one
+    # (either order is allowed, the tie-break takes region order)
     assert sorted((b.region, b.stages) for b in placement.blocks) == [("cheap", 4), ("dear", 4)]
     assert math.isfinite(epoch_cost(instance, instance.jobs[0], placement, 0.0))
+    # the default keeps crossings as a last resort: the dear region holds the job whole
+    (whole,) = BacePipe().decide(snapshot_of(instance)).placements
+    assert [(b.region, b.stages) for b in whole.blocks] == [("dear", 8)]
+    # with only 8 GPUs free in the dear region, no region holds it: the split (cheaper than the
+    # ideal, which is whole in the dear region) is taken
+    (split,) = BacePipe().decide(snapshot_of(instance, free={"dear": 8})).placements
+    assert sorted((b.region, b.stages) for b in split.blocks) == [("cheap", 4), ("dear", 4)]
+
+
+def test_a_split_dearer_than_the_budget_waits(tmp_path: Path) -> None:
+    """Ideal: whole in the cheap region (0.05). With it busy, the only placement now is split over
+    two dear regions — far above 1.1 × ideal, so the job waits; the literal allocator takes it."""
+    region = {"gpus": 16, "gpu_type": "A", "pue": 1.0}
+    doc = {
+        "name": "wait",
+        "gpu_types": [{"name": "A", "peak_tflops": 312, "power_kw": 0.4, "memory_gb": 80}],
+        "regions": [
+            {"name": "cheap", **region, "price": 0.05},
+            {"name": "dear1", **region, "gpus": 8, "price": 0.30},
+            {"name": "dear2", **region, "gpus": 8, "price": 0.30},
+        ],
+        "links": [
+            {"a": "dear1", "b": "dear2", "gbps": 100, "latency_ms": 1},
+            {"a": "cheap", "b": "dear1", "gbps": 100, "latency_ms": 1},
+        ],
+        "jobs": [
+            {
+                "name": "j",
+                "arrival_s": 0,
+                "model": "gpt3-1.3b",
+                "stages": 8,
+                "gpus_per_stage": 2,
+                "iterations": 100,
+                "micro_batches": 8,
+                "micro_batch_size": 1,
+                "seq_len": 2048,
+            }
+        ],
+    }
+    instance = parse_instance(doc, tmp_path)
+    busy = snapshot_of(instance, free={"cheap": 0})
+    assert len(BacePipe().decide(busy)) == 0
+    (split,) = BacePipe(split_budget=None).decide(busy).placements
+    assert {b.region for b in split.blocks} == {"dear1", "dear2"}
+    (ideal,) = BacePipe().decide(snapshot_of(instance)).placements
+    assert [(b.region, b.stages) for b in ideal.blocks] == [("cheap", 8)]
 
 
 def test_zero_weights_order_by_arrival() -> None:

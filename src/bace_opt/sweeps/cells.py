@@ -31,7 +31,9 @@ from bace_opt.sim import SimulationOptions, simulate
 from bace_opt.sweeps.spec import SimulationSweepFile, Sweep, WeightsSpec, matches
 from bace_opt.world import Instance, Snapshot
 
-WEIGHTED_POLICIES = frozenset({"bace", "bace-no-pathfinder", "bace-no-costmin", "milp"})
+WEIGHTED_POLICIES = frozenset(
+    {"bace", "bace-no-pathfinder", "bace-no-costmin", "bace-cheapest-path", "milp"}
+)
 """Policies whose decisions depend on the prioritizer weights (``bace-no-priority`` is FIFO)."""
 TIMING_COLUMNS = ("policy_time_s", "wall_time_s", "cell_s", "greedy_s", "build_s", "solve_s")
 """Wall-clock measurements: they differ between any two runs of the same cell."""

@@ -2,9 +2,20 @@
 
 Each epoch, waiting jobs are taken in priority order; for each, the pathfinder lists the region
 sequences where it fits now (GPUs and, per crossing, ``need_gbps`` both ways) and the allocator
-picks the cheapest placement among them. A job that fits nowhere waits; later jobs may still start.
-The three parts switch off one at a time for the ablations: FIFO order instead of priorities,
-bandwidth ignored by the pathfinder, the first feasible path instead of the cheapest.
+picks a placement among them. A job that fits nowhere waits; later jobs may still start. The three
+parts switch off one at a time for the ablations: FIFO order instead of priorities, bandwidth
+ignored by the pathfinder, the first feasible path instead of the cheapest.
+
+*Crossings are a last resort* (``split_budget``, default 0.1). A job that some region holds whole
+now runs whole, in the cheapest such region. Only a job no region holds whole now is split — over
+the fewest regions that hold it, cheapest first — and only when that costs at most
+``1 + split_budget`` times the job's *ideal* epoch cost (its cheapest placement in an empty world
+at the same hour); otherwise it waits. Why: on geo6 the paper-literal rule ("the cheapest path
+wins") split jobs to save on their own bill, but every split also stretches the run by its
+latency and takes the last free GPUs of the cheap regions, which the next whole jobs then miss —
+over a run that cost more than it saved (docs/benchmarks.md). ``split_budget=None`` keeps the
+literal rule (policy ``bace-cheapest-path``); it is also the greedy the exact epoch MILP is
+compared with and warm-started by, since both pursue the same per-epoch objective.
 """
 
 from __future__ import annotations
@@ -12,13 +23,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from bace_opt import pipeline
 from bace_opt.placement import Placement, Plan
-from bace_opt.policies.bace.allocator import cheapest, first_feasible
+from bace_opt.policies.bace.allocator import Allocation, cheapest, first_feasible
 from bace_opt.policies.bace.pathfinder import (
     FloatArray,
+    IntArray,
     PathIndex,
+    PathSet,
     feasible_paths,
     pair_bottleneck,
 )
@@ -27,6 +41,12 @@ from bace_opt.policies.base import Ledger
 from bace_opt.world import Instance, Job, Snapshot
 
 Shape = tuple[int, int, str, int, int]
+BoolArray = npt.NDArray[np.bool_]
+
+DEFAULT_SPLIT_BUDGET = 0.1
+"""Measured on geo6 and geo6-half (8 seeds): 0, 0.05, 0.1 and 0.2 all keep BACE-Pipe at or below
+cost-first on JCT and cost at every sweep point; 0.1 lets a split cost up to a tenth more than
+the job's ideal placement, the crossings' latency overhead on geo6's links being ~1–8 %."""
 
 
 def _shape(job: Job) -> Shape:
@@ -43,8 +63,12 @@ class BacePipe:
     bandwidth: bool = True
     cost_min: bool = True
     weights: PriorityWeights = field(default_factory=PriorityWeights)
+    split_budget: float | None = DEFAULT_SPLIT_BUDGET
+    """How much dearer than its ideal placement a split job may run (module docstring); None:
+    the cheapest path wins, whatever its crossings."""
     prioritizer: Prioritizer = field(init=False)
     _index: tuple[int, PathIndex] | None = field(default=None, repr=False)
+    _idle: tuple[int, FloatArray] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.prioritizer = Prioritizer(self.weights)
@@ -112,11 +136,54 @@ class BacePipe:
             ]
         )
         candidates = feasible_paths(index, instance, job, slots, usable, bottleneck)
-        if self.cost_min:
+        if not self.cost_min:
+            placement = first_feasible(job, candidates, slots, index.names)
+        elif self.split_budget is None:
             allocation = cheapest(instance, job, candidates, slots, snapshot.time_s, index.names)
             placement = allocation.placement if allocation else None
         else:
-            placement = first_feasible(job, candidates, slots, index.names)
+            placement = self._whole_else_split(snapshot, job, candidates, slots, usable, index)
         if placement is None or not ledger.fits(job, placement, self.bandwidth):
             return None  # with relays two crossings may share a link: the exact check decides
         return placement
+
+    def _whole_else_split(
+        self,
+        snapshot: Snapshot,
+        job: Job,
+        candidates: list[PathSet],
+        slots: IntArray,
+        usable: BoolArray,
+        index: PathIndex,
+    ) -> Placement | None:
+        """The cheapest placement over the fewest regions that hold the job now; a split only
+        within ``split_budget`` of the job's ideal cost (module docstring)."""
+        fewest = next((paths for paths in candidates if len(paths)), None)
+        if fewest is None:
+            return None
+        instance, names = snapshot.instance, index.names
+        allocation = cheapest(instance, job, [fewest], slots, snapshot.time_s, names)
+        if allocation is None or not allocation.placement.crossings:
+            return allocation.placement if allocation else None
+        ideal = self._ideal(snapshot, job, usable, index)
+        assert self.split_budget is not None
+        if ideal is None or allocation.cost_usd > (1.0 + self.split_budget) * ideal.cost_usd:
+            return None
+        return allocation.placement
+
+    def _ideal(
+        self, snapshot: Snapshot, job: Job, usable: BoolArray, index: PathIndex
+    ) -> Allocation | None:
+        """The job's cheapest placement over the fewest regions in an empty world (every GPU
+        free, every link idle) at the snapshot's hour."""
+        instance = snapshot.instance
+        if self._idle is None or self._idle[0] != id(instance):
+            capacity = dict(instance.network.capacity)
+            self._idle = (id(instance), pair_bottleneck(instance, index.names, capacity))
+        bottleneck = self._idle[1] if self.bandwidth else None
+        slots = np.array([r.gpus for r in instance.regions], dtype=np.int64) // job.gpus_per_stage
+        paths = feasible_paths(index, instance, job, slots, usable, bottleneck)
+        fewest = next((p for p in paths if len(p)), None)
+        if fewest is None:
+            return None
+        return cheapest(instance, job, [fewest], slots, snapshot.time_s, index.names)
