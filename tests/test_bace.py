@@ -358,3 +358,40 @@ def test_cli_passes_weights_and_milp_limit(tmp_path: Path) -> None:
         ],
     )
     assert bad.exit_code == 2 and bad.stderr.startswith("--weights: unknown weight 'colour'")
+
+
+def test_a_split_refused_for_its_cost_does_not_block_its_shape(tmp_path: Path) -> None:
+    """Two jobs of one shape (model, S, g, b, L) that differ in micro-batches: a crossing's 10 ms
+    is 31 % of the short job's iteration but 3.5 % of the long one's. With the whole-job region
+    busy, the first (higher priority: shorter) waits over budget; the second still splits."""
+    job = {
+        "arrival_s": 0,
+        "model": "gpt3-1.3b",
+        "stages": 8,
+        "gpus_per_stage": 2,
+        "iterations": 100,
+        "micro_batch_size": 1,
+        "seq_len": 2048,
+    }
+    region = {"gpu_type": "A", "pue": 1.0, "price": 0.1}
+    doc = {
+        "name": "memo",
+        "gpu_types": [{"name": "A", "peak_tflops": 312, "power_kw": 0.4, "memory_gb": 80}],
+        "regions": [
+            {"name": "big", "gpus": 16, **region},
+            {"name": "left", "gpus": 8, **region},
+            {"name": "right", "gpus": 8, **region},
+        ],
+        "links": [{"a": "left", "b": "right", "gbps": 1000, "latency_ms": 10}],
+        "jobs": [
+            {"name": "short", **job, "micro_batches": 1},
+            {"name": "long", **job, "micro_batches": 64},
+        ],
+    }
+    instance = parse_instance(doc, tmp_path)
+    busy = snapshot_of(instance, free={"big": 0})
+    policy = BacePipe()
+    assert [j.name for j in policy.prioritizer.order(busy)] == ["short", "long"]
+    (placement,) = policy.decide(busy).placements
+    assert placement.job == "long"
+    assert {b.region for b in placement.blocks} == {"left", "right"}

@@ -104,9 +104,10 @@ class BacePipe:
                 continue
             if self.bandwidth and bottleneck is None:
                 bottleneck = pair_bottleneck(instance, index.names, ledger.residual)
-            placement = self._place(snapshot, job, ledger, index, bottleneck)
+            placement, shape_fits = self._place(snapshot, job, ledger, index, bottleneck)
             if placement is None:
-                failed.add(_shape(job))
+                if not shape_fits:
+                    failed.add(_shape(job))
                 continue
             ledger.take(job, placement)
             free_total -= job.total_gpus
@@ -123,7 +124,10 @@ class BacePipe:
         ledger: Ledger,
         index: PathIndex,
         bottleneck: FloatArray | None,
-    ) -> Placement | None:
+    ) -> tuple[Placement | None, bool]:
+        """The job's placement now, or None; and whether a placement of its shape fits now.
+        False lets later jobs of the same shape be skipped this epoch; a split refused for its
+        cost is not that (the budget depends on micro-batches and run length, not the shape)."""
         instance = snapshot.instance
         free = np.array([ledger.free[n] for n in index.names], dtype=np.int64)
         slots = free // job.gpus_per_stage
@@ -136,6 +140,8 @@ class BacePipe:
             ]
         )
         candidates = feasible_paths(index, instance, job, slots, usable, bottleneck)
+        if not any(len(paths) for paths in candidates):
+            return None, False
         if not self.cost_min:
             placement = first_feasible(job, candidates, slots, index.names)
         elif self.split_budget is None:
@@ -143,9 +149,11 @@ class BacePipe:
             placement = allocation.placement if allocation else None
         else:
             placement = self._whole_else_split(snapshot, job, candidates, slots, usable, index)
+            if placement is None:
+                return None, True  # over budget: waits, but its shape fits
         if placement is None or not ledger.fits(job, placement, self.bandwidth):
-            return None  # with relays two crossings may share a link: the exact check decides
-        return placement
+            return None, False  # with relays two crossings may share a link: the exact check
+        return placement, True
 
     def _whole_else_split(
         self,
