@@ -303,3 +303,19 @@ def test_editing_an_instance_file_makes_its_cells_new(tmp_path: Path) -> None:
     assert (again.skipped, again.ran) == (0, 2)
     assert len(again.table) == 2, "the table lists the current cells only"
     assert (again.table.total_cost_usd > first.table.total_cost_usd).all()
+
+
+def test_changing_the_code_makes_every_cell_new(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A result belongs to the code that made it: another code digest, other keys, a full rerun."""
+    from bace_opt.sweeps import cells
+
+    digest = cells.code_digest()
+    assert len(digest) == 64 and digest == cells.code_digest()
+    tiny3 = str(INSTANCES / "tiny3.yaml")
+    path = write_sweep(tmp_path, instances=[tiny3], policies=["bace", "cost-first"])
+    assert run_sweep(load_sweep(path), tmp_path / "out").ran == 2
+    monkeypatch.setattr(cells, "code_digest", lambda: "0" * 64)
+    again = run_sweep(load_sweep(path), tmp_path / "out")
+    assert (again.skipped, again.ran) == (0, 2)

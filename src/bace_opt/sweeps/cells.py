@@ -10,6 +10,7 @@ need no access to the sweep's files.
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import itertools
 import json
@@ -71,6 +72,18 @@ class Cell:
 def _digest(data: Any) -> str:
     text = json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+@functools.cache
+def code_digest() -> str:
+    """SHA-256 over the package's Python sources. Part of every cell's key: a result belongs to
+    the code that made it, so after any change to bace-opt a rerun computes its cells afresh
+    instead of reusing cells an older policy or simulator wrote."""
+    package = Path(__file__).resolve().parent.parent
+    h = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
 
 
 def _inputs(paths: list[Path], folder: Path) -> Iterator[tuple[Path, str, dict[str, Any], str]]:
@@ -145,7 +158,7 @@ def _simulation_cells(sweep: Sweep, spec: SimulationSweepFile) -> Iterator[Cell]
                     "weights": w.model_dump() if w else None,
                     "epoch_s": spec.epoch_s,
                 }
-                yield Cell(_digest([recipe, digest]), params, path, doc)
+                yield Cell(_digest([recipe, digest, code_digest()]), params, path, doc)
 
 
 def _epoch_cells(sweep: Sweep) -> Iterator[Cell]:
@@ -170,7 +183,7 @@ def _epoch_cells(sweep: Sweep) -> Iterator[Cell]:
                 "solver": spec.solver,
                 "threads": spec.threads,
             }
-            yield Cell(_digest([recipe, digest]), params, path, doc)
+            yield Cell(_digest([recipe, digest, code_digest()]), params, path, doc)
 
 
 def _check_inputs(cells: list[Cell]) -> None:

@@ -10,7 +10,8 @@ Layout of the output folder::
 The driver parses each cell's world, hands the task to a worker, and writes the cell's file as its
 result comes back, so a sweep killed at any moment loses only the cells in flight. A rerun skips
 every cell whose file says ``ok``; failed cells are tried again (a failure may be transient, and a
-fixed input file changes the cell's key anyway).
+fixed input file changes the cell's key anyway). Keys include the package's code digest, so a
+rerun after changing bace-opt recomputes everything.
 """
 
 from __future__ import annotations
