@@ -222,30 +222,47 @@ def test_bace_on_geo6_beats_delay_first_and_cost_first() -> None:
     assert summary["bace"][1] < min(summary["delay-first"][1], summary["cost-first"][1])
 
 
-def test_allocator_prefers_cheap_regions_and_spills(tmp_path: Path) -> None:
+GPT3_1B_16_GPUS = {
+    "arrival_s": 0,
+    "model": "gpt3-1.3b",
+    "stages": 8,
+    "gpus_per_stage": 2,
+    "iterations": 100,
+    "micro_batches": 8,
+    "micro_batch_size": 1,
+    "seq_len": 2048,
+}
+"""A GPT-3 1.3B pipeline of 8 stages × 2 A100s: 16 GPUs, 8.4 Gbit/s per crossing."""
+
+
+def small_world(
+    tmp_path: Path,
+    regions: dict[str, tuple[int, float]],
+    links: list[tuple[str, str, float]],
+    jobs: dict[str, dict[str, int]] | None = None,
+) -> Instance:
+    """Regions name → (A100s, $/kWh) at PUE 1; links (a, b, latency ms) at 1000 Gbit/s; jobs name
+    → what differs from ``GPT3_1B_16_GPUS`` (default: one such job, ``j``)."""
     doc = {
-        "name": "spill",
+        "name": "small",
         "gpu_types": [{"name": "A", "peak_tflops": 312, "power_kw": 0.4, "memory_gb": 80}],
         "regions": [
-            {"name": "dear", "gpus": 64, "gpu_type": "A", "pue": 1.0, "price": 0.30},
-            {"name": "cheap", "gpus": 8, "gpu_type": "A", "pue": 1.0, "price": 0.05},
+            {"name": n, "gpus": g, "gpu_type": "A", "pue": 1.0, "price": p}
+            for n, (g, p) in regions.items()
         ],
-        "links": [{"a": "dear", "b": "cheap", "gbps": 100, "latency_ms": 1}],
+        "links": [{"a": a, "b": b, "gbps": 1000, "latency_ms": ms} for a, b, ms in links],
         "jobs": [
-            {
-                "name": "j",
-                "arrival_s": 0,
-                "model": "gpt3-1.3b",
-                "stages": 8,
-                "gpus_per_stage": 2,
-                "iterations": 100,
-                "micro_batches": 8,
-                "micro_batch_size": 1,
-                "seq_len": 2048,
-            }
+            {"name": name, **GPT3_1B_16_GPUS, **extra}
+            for name, extra in (jobs or {"j": {}}).items()
         ],
     }
-    instance = parse_instance(doc, tmp_path)
+    return parse_instance(doc, tmp_path)
+
+
+def test_allocator_prefers_cheap_regions_and_spills(tmp_path: Path) -> None:
+    instance = small_world(
+        tmp_path, {"dear": (64, 0.30), "cheap": (8, 0.05)}, [("dear", "cheap", 1)]
+    )
     (placement,) = BacePipe(split_budget=None).decide(snapshot_of(instance)).placements
     # the paper-literal allocator: 4 stages fit the cheap region; the other 4 spill to the dear one
     # (either order is allowed, the tie-break takes region order)
@@ -263,34 +280,11 @@ def test_allocator_prefers_cheap_regions_and_spills(tmp_path: Path) -> None:
 def test_a_split_dearer_than_the_budget_waits(tmp_path: Path) -> None:
     """Ideal: whole in the cheap region (0.05). With it busy, the only placement now is split over
     two dear regions — far above 1.1 × ideal, so the job waits; the literal allocator takes it."""
-    region = {"gpus": 16, "gpu_type": "A", "pue": 1.0}
-    doc = {
-        "name": "wait",
-        "gpu_types": [{"name": "A", "peak_tflops": 312, "power_kw": 0.4, "memory_gb": 80}],
-        "regions": [
-            {"name": "cheap", **region, "price": 0.05},
-            {"name": "dear1", **region, "gpus": 8, "price": 0.30},
-            {"name": "dear2", **region, "gpus": 8, "price": 0.30},
-        ],
-        "links": [
-            {"a": "dear1", "b": "dear2", "gbps": 100, "latency_ms": 1},
-            {"a": "cheap", "b": "dear1", "gbps": 100, "latency_ms": 1},
-        ],
-        "jobs": [
-            {
-                "name": "j",
-                "arrival_s": 0,
-                "model": "gpt3-1.3b",
-                "stages": 8,
-                "gpus_per_stage": 2,
-                "iterations": 100,
-                "micro_batches": 8,
-                "micro_batch_size": 1,
-                "seq_len": 2048,
-            }
-        ],
-    }
-    instance = parse_instance(doc, tmp_path)
+    instance = small_world(
+        tmp_path,
+        {"cheap": (16, 0.05), "dear1": (8, 0.30), "dear2": (8, 0.30)},
+        [("dear1", "dear2", 1), ("cheap", "dear1", 1)],
+    )
     busy = snapshot_of(instance, free={"cheap": 0})
     assert len(BacePipe().decide(busy)) == 0
     (split,) = BacePipe(split_budget=None).decide(busy).placements
@@ -364,31 +358,12 @@ def test_a_split_refused_for_its_cost_does_not_block_its_shape(tmp_path: Path) -
     """Two jobs of one shape (model, S, g, b, L) that differ in micro-batches: a crossing's 10 ms
     is 31 % of the short job's iteration but 3.5 % of the long one's. With the whole-job region
     busy, the first (higher priority: shorter) waits over budget; the second still splits."""
-    job = {
-        "arrival_s": 0,
-        "model": "gpt3-1.3b",
-        "stages": 8,
-        "gpus_per_stage": 2,
-        "iterations": 100,
-        "micro_batch_size": 1,
-        "seq_len": 2048,
-    }
-    region = {"gpu_type": "A", "pue": 1.0, "price": 0.1}
-    doc = {
-        "name": "memo",
-        "gpu_types": [{"name": "A", "peak_tflops": 312, "power_kw": 0.4, "memory_gb": 80}],
-        "regions": [
-            {"name": "big", "gpus": 16, **region},
-            {"name": "left", "gpus": 8, **region},
-            {"name": "right", "gpus": 8, **region},
-        ],
-        "links": [{"a": "left", "b": "right", "gbps": 1000, "latency_ms": 10}],
-        "jobs": [
-            {"name": "short", **job, "micro_batches": 1},
-            {"name": "long", **job, "micro_batches": 64},
-        ],
-    }
-    instance = parse_instance(doc, tmp_path)
+    instance = small_world(
+        tmp_path,
+        {"big": (16, 0.1), "left": (8, 0.1), "right": (8, 0.1)},
+        [("left", "right", 10)],
+        jobs={"short": {"micro_batches": 1}, "long": {"micro_batches": 64}},
+    )
     busy = snapshot_of(instance, free={"big": 0})
     policy = BacePipe()
     assert [j.name for j in policy.prioritizer.order(busy)] == ["short", "long"]
