@@ -9,7 +9,7 @@ POLICIES ?= bace,delay-first,cost-first,cost-first-spill,sjf,fifo-firstfit,rando
 RUN_OUT ?= out/geo6
 LINT_DIRS := $(wildcard src tests benchmarks scripts)
 
-.PHONY: run test lint unit bench clean
+.PHONY: run test lint unit bench paper clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ test: lint unit
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/sim_speed.py
+
+# The BACE-Pipe paper's experiment on geo6: 864 runs (~2 min on 2 cores), then its tables and plots.
+paper: $(STAMP)
+	$(BIN)/bace-opt sweep benchmarks/paper.sweep.yaml --out benchmarks/results/paper
+	$(BIN)/bace-opt report benchmarks/results/paper
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
