@@ -22,11 +22,6 @@ from bace_opt.world import Snapshot
 SOLVERS = ("milp", "greedy", "both")
 
 
-def epoch_greedy(weights: PriorityWeights | None = None) -> BacePipe:
-    """The greedy the MILP is compared with and warm-started by (module docstring)."""
-    return BacePipe("bace-cheapest-path", weights=weights or PriorityWeights(), split_budget=None)
-
-
 def _report(
     snapshot: Snapshot,
     plan: dict[str, Placement],
@@ -60,7 +55,7 @@ def solve_snapshot(
     """The epoch's decision by ``solver`` (``milp``, ``greedy`` or ``both``), as DESIGN §5 names
     the fields. When the MILP fails or finds nothing, its entry carries the greedy plan, the
     status saying why, and ``fallback: greedy``."""
-    policy = epoch_greedy()
+    policy = BacePipe.cheapest_path()
     weights = policy.prioritizer.weights_of(snapshot)
     tic = time.perf_counter()
     greedy = {p.job: p for p in policy.decide(snapshot)}
@@ -112,7 +107,7 @@ def compare_epoch(
     true.
     Timings are wall-clock: ``greedy_s``, ``build_s`` (Pyomo model) and ``solve_s`` (both stages).
     """
-    policy = epoch_greedy(weights)
+    policy = BacePipe.cheapest_path(weights)
     priority = policy.prioritizer.weights_of(snapshot)
     tic = time.perf_counter()
     greedy_plan = policy.decide(snapshot)

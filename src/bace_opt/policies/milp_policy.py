@@ -23,10 +23,7 @@ class MilpPolicy:
     options: SolveOptions = field(default_factory=lambda: SolveOptions(time_limit_s=5.0))
     name: str = "milp"
     bandwidth_aware: bool = True
-    greedy: BacePipe = field(
-        default_factory=lambda: BacePipe("bace-cheapest-path", split_budget=None)
-    )
-    """The paper-literal greedy: like the MILP it admits what fits now (no split budget)."""
+    greedy: BacePipe = field(default_factory=BacePipe.cheapest_path)
     stats: dict[str, int] = field(
         default_factory=lambda: {
             "milp_solves": 0,

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from bace_opt.errors import InputError
 from bace_opt.milp import SolveOptions
 from bace_opt.policies.bace import BacePipe, PriorityWeights
-from bace_opt.policies.bace.policy import DEFAULT_SPLIT_BUDGET
 from bace_opt.policies.base import Policy
 from bace_opt.policies.baselines import (
     CostFirst,
@@ -36,19 +35,15 @@ PolicyFactory = Callable[[PolicyOptions], Policy]
 
 
 def _bace(
-    name: str,
-    prioritize: bool = True,
-    bandwidth: bool = True,
-    cost_min: bool = True,
-    split_budget: float | None = DEFAULT_SPLIT_BUDGET,
+    name: str, prioritize: bool = True, bandwidth: bool = True, cost_min: bool = True
 ) -> PolicyFactory:
-    return lambda o: BacePipe(name, prioritize, bandwidth, cost_min, o.weights, split_budget)
+    return lambda o: BacePipe(name, prioritize, bandwidth, cost_min, o.weights)
 
 
 def _milp(o: PolicyOptions) -> Policy:
     return MilpPolicy(
         options=SolveOptions(time_limit_s=o.milp_time_limit_s),
-        greedy=BacePipe("bace-cheapest-path", weights=o.weights, split_budget=None),
+        greedy=BacePipe.cheapest_path(o.weights),
     )
 
 
@@ -63,7 +58,7 @@ POLICIES: dict[str, PolicyFactory] = {
     "bace-no-priority": _bace("bace-no-priority", prioritize=False),
     "bace-no-pathfinder": _bace("bace-no-pathfinder", bandwidth=False),
     "bace-no-costmin": _bace("bace-no-costmin", cost_min=False),
-    "bace-cheapest-path": _bace("bace-cheapest-path", split_budget=None),
+    "bace-cheapest-path": lambda o: BacePipe.cheapest_path(o.weights),
     "milp": _milp,
 }
 
