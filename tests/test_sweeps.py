@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -259,6 +260,15 @@ def test_report_writes_tables_plots_and_one_self_contained_page(
     page = (folder / "index.html").read_text()
     assert page.count("data:image/png;base64,") == 4
     assert "<table" in page and "src='http" not in page
+    # cells/ is scratch: without it, jobs.parquet (every finished job's JCT) still gives the CDF
+    jobs = pd.read_parquet(out / "jobs.parquet")
+    assert len(jobs) == cells.jobs_finished.sum()
+    bace = jobs[jobs.key.isin(point.key)].jct_s
+    assert bace.mean() == pytest.approx(point.avg_jct_s.mean())  # equal job counts per seed
+    cdf = (folder / "tiny3-jct-cdf.png").read_bytes()
+    shutil.rmtree(out / "cells")
+    assert runner.invoke(app, ["report", str(out)]).exit_code == 0
+    assert (folder / "tiny3-jct-cdf.png").read_bytes() == cdf
 
 
 def test_epoch_sweep_compares_greedy_and_milp(tmp_path: Path) -> None:

@@ -225,6 +225,20 @@ def _reduction_plot(red: pd.DataFrame, folder: Path, instance: str) -> Path | No
     return _save(fig, folder / f"{instance}-bace-reduction.png")
 
 
+def _jobs(out: Path) -> pd.DataFrame:
+    """Per-job JCTs by cell key: ``jobs.parquet``, which ``sweep`` writes with the results (older
+    folders: read from the cell files, where present)."""
+    path = out / "jobs.parquet"
+    if path.is_file():
+        return pd.read_parquet(path)
+    rows = [
+        (cell.stem, jct)
+        for cell in sorted((out / "cells").glob("*.json"))
+        for jct in json.loads(cell.read_text(encoding="utf-8")).get("jct_s") or []
+    ]
+    return pd.DataFrame(rows, columns=["key", "jct_s"])
+
+
 def _cdf_plot(out: Path, table: pd.DataFrame, folder: Path, instance: str) -> Path | None:
     ok = table[(table.status == "ok") & (table.instance == instance)]
     if ok.empty:
@@ -234,14 +248,10 @@ def _cdf_plot(out: Path, table: pd.DataFrame, folder: Path, instance: str) -> Pa
     series_axes = _series_axes(at)
     fig, ax = plt.subplots(figsize=(6.5, 4))
     plotted = False
+    jobs = _jobs(out)
     for _, group in at.groupby(["policy", "weights", "milp_time_limit_s"], dropna=False):
-        jct: list[float] = []
-        for key in group.key:
-            path = out / "cells" / f"{key}.json"
-            if path.is_file():  # results copied without their cell files have no CDF
-                record = json.loads(path.read_text(encoding="utf-8"))
-                jct.extend(record.get("jct_s") or [])
-        if jct:
+        jct = jobs.jct_s[jobs.key.isin(group.key)].to_numpy()
+        if len(jct):
             plotted = True
             xs = np.sort(np.asarray(jct)) / 3600
             label = _series_label(group.iloc[0], series_axes)

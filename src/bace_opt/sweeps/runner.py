@@ -6,6 +6,8 @@ Layout of the output folder::
     DIR/cells/KEY.json      one file per finished or failed cell, written atomically
     DIR/results.parquet     the combined table (one row per cell of the current sweep file)
     DIR/results.csv         the same, as CSV
+    DIR/jobs.parquet        every finished job's JCT by cell key (the report's CDFs; cells/ is
+                            scratch and need not be kept or shared)
 
 The driver parses each cell's world, hands the task to a worker, and writes the cell's file as its
 result comes back, so a sweep killed at any moment loses only the cells in flight. A rerun skips
@@ -171,9 +173,12 @@ def _record(cell: Cell, outcome: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def combine(out: Path, cells: list[Cell]) -> pd.DataFrame:
-    """The combined table: one row per cell that has a record (parameters, status, metrics)."""
-    rows = []
+def combine(out: Path, cells: list[Cell]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The combined table — one row per cell that has a record (parameters, status, metrics) —
+    and the jobs table: one row per finished job of those cells (``key``, ``jct_s``)."""
+    rows: list[dict[str, Any]] = []
+    keys: list[str] = []
+    jct: list[float] = []
     for cell in cells:
         record = read_cell(out, cell)
         if record is None:
@@ -187,13 +192,18 @@ def combine(out: Path, cells: list[Cell]) -> pd.DataFrame:
                 "key": cell.key,
             }
         )
-    return pd.DataFrame(rows)
+        finished = record.get("jct_s") or []
+        keys += [cell.key] * len(finished)
+        jct += finished
+    return pd.DataFrame(rows), pd.DataFrame({"key": keys, "jct_s": pd.Series(jct, dtype=float)})
 
 
-def write_tables(out: Path, table: pd.DataFrame) -> None:
+def write_tables(out: Path, table: pd.DataFrame, jobs: pd.DataFrame) -> None:
     with replace_atomic(out / "results.parquet") as tmp:
         table.to_parquet(tmp, index=False)
     write_text_atomic(out / "results.csv", table.to_csv(index=False))
+    with replace_atomic(out / "jobs.parquet") as tmp:
+        jobs.to_parquet(tmp, index=False)
 
 
 def run_sweep(
@@ -231,6 +241,6 @@ def run_sweep(
         failed += outcome["status"] != "ok"
         if on_progress:
             on_progress(ran, len(todo))
-    table = combine(out, cells)
-    write_tables(out, table)
+    table, jobs = combine(out, cells)
+    write_tables(out, table, jobs)
     return SweepOutcome(len(cells), len(cells) - len(todo), ran, failed, table)
