@@ -19,7 +19,7 @@ from bace_opt.loading import load_instance, parse_instance
 from bace_opt.placement import Placement
 from bace_opt.policies import make_policy
 from bace_opt.policies.bace import BacePipe, Prioritizer, PriorityWeights
-from bace_opt.policies.bace.pathfinder import PathIndex, feasible_paths, pair_bottleneck
+from bace_opt.policies.bace.pathfinder import PathIndex, feasible_paths
 from bace_opt.policies.base import Ledger
 from bace_opt.policies.registry import parse_weights
 from bace_opt.sim import simulate
@@ -111,13 +111,35 @@ def random_snapshot(doc: dict) -> tuple[Instance, Snapshot]:
     )
 
 
+def test_pair_bottleneck_is_the_least_residual_on_both_routes() -> None:
+    """By hand over hetero4's routes (relays on; one pair has no direct link): per ordered pair,
+    the least residual over the link directions of the forward and backward routes, a direction
+    used twice counting half; 0 without routes."""
+    hetero4 = load_instance(INSTANCES / "hetero4.yaml")
+    index = PathIndex.build(hetero4)
+    rng = np.random.default_rng(4)
+    residual = {d: float(rng.uniform(0, c)) for d, c in hetero4.network.capacity.items()}
+    got = index.bottleneck(residual)
+    net, relayed = hetero4.network, 0
+    for i, a in enumerate(index.names):
+        for j, b in enumerate(index.names):
+            fwd, bwd = net.route(a, b), net.route(b, a)
+            if i == j or fwd is None or bwd is None:
+                assert got[i, j] == 0.0
+                continue
+            relayed += len(fwd) > 1
+            uses = [*fwd, *bwd]
+            assert got[i, j] == min(residual[d] / uses.count(d) for d in uses)
+    assert relayed > 0, "hetero4 should exercise a relayed route"
+
+
 @SETTINGS
 @given(doc=world_docs(max_jobs=3, sizes=(8, 16), min_regions_per_job=2))
 def test_pathfinder_finds_exactly_the_feasible_paths(doc: dict) -> None:
     instance, snap = random_snapshot(doc)
     index = PathIndex.build(instance)
     ledger = Ledger.of(snap)
-    bottleneck = pair_bottleneck(instance, index.names, ledger.residual)
+    bottleneck = index.bottleneck(ledger.residual)
     for job in instance.jobs:
         slots = np.array([ledger.free[n] for n in index.names]) // job.gpus_per_stage
         usable = np.ones(len(index.names), dtype=bool)

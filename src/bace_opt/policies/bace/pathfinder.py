@@ -10,13 +10,16 @@ placement — free GPUs and residual bandwidth — is applied to all paths at on
 - *bandwidth*: every crossing's route, forward and backward, has the job's ``need_gbps`` (for the
   path's slowest GPU type) of residual on each link direction.
 
-Residual per region pair is computed once per change of the ledger and shared by every job that is
-checked against it (work reused across jobs with equal — or any — need).
+Residual per region pair is computed once per change of the ledger — one numpy pass over the pair
+→ link-direction incidence built with the paths — and shared by every job that is checked against
+it (work reused across jobs with equal — or any — need).
 """
 
 from __future__ import annotations
 
 import itertools
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,10 +51,21 @@ class PathSet:
 
 @dataclass(frozen=True)
 class PathIndex:
-    """All structurally possible paths of an instance, by length."""
+    """All structurally possible paths of an instance, by length, and which link directions a
+    crossing between each ordered region pair loads (its forward and backward routes)."""
 
     names: tuple[str, ...]
     by_length: tuple[PathSet, ...]
+    directions: tuple[Direction, ...]
+    """Every link direction, in the order of the arrays below."""
+    pair_rows: IntArray
+    """Flat pair index i · n + j of each (pair, direction) entry."""
+    pair_dirs: IntArray
+    """Index into ``directions`` of each entry."""
+    pair_uses: FloatArray
+    """How often the pair's two routes use that direction (a direction used twice counts half)."""
+    linked: npt.NDArray[np.bool_]
+    """(n, n): routes exist both ways between regions i ≠ j."""
 
     @classmethod
     def build(cls, instance: Instance) -> PathIndex:
@@ -59,13 +73,22 @@ class PathIndex:
         peak = np.array([r.gpu_type.peak_tflops for r in instance.regions])
         net = instance.network
         n = len(names)
+        directions = tuple(net.capacity)
+        position = {d: k for k, d in enumerate(directions)}
         linked = np.zeros((n, n), dtype=bool)
         latency = np.zeros((n, n))
+        rows, dirs, uses = [], [], []
         for i, a in enumerate(names):
             for j, b in enumerate(names):
-                if i != j and net.route(a, b) is not None and net.route(b, a) is not None:
-                    linked[i, j] = True
-                    latency[i, j] = crossing_latency_s(instance, a, b)
+                fwd, bwd = net.route(a, b), net.route(b, a)
+                if i == j or fwd is None or bwd is None:
+                    continue
+                linked[i, j] = True
+                latency[i, j] = crossing_latency_s(instance, a, b)
+                for d, k in Counter((*fwd, *bwd)).items():
+                    rows.append(i * n + j)
+                    dirs.append(position[d])
+                    uses.append(float(k))
         sets = []
         for k in range(1, min(instance.max_regions, n) + 1):
             paths = [
@@ -76,27 +99,25 @@ class PathIndex:
             arr = np.array(paths, dtype=np.int64).reshape(len(paths), k)
             lat = latency[arr[:, :-1], arr[:, 1:]].sum(axis=1) if k > 1 else np.zeros(len(arr))
             sets.append(PathSet(arr, lat, peak[arr].min(axis=1)))
-        return cls(names, tuple(sets))
+        return cls(
+            names,
+            tuple(sets),
+            directions,
+            np.array(rows, dtype=np.int64),
+            np.array(dirs, dtype=np.int64),
+            np.array(uses),
+            linked,
+        )
 
-
-def pair_bottleneck(
-    instance: Instance, names: tuple[str, ...], residual: dict[Direction, float]
-) -> FloatArray:
-    """Gbit/s a crossing between each ordered region pair can get: the least residual over the
-    link directions of its forward and backward routes (a direction used twice counts half)."""
-    n = len(names)
-    out = np.zeros((n, n))
-    net = instance.network
-    for i, a in enumerate(names):
-        for j, b in enumerate(names):
-            fwd, bwd = net.route(a, b), net.route(b, a)
-            if i == j or fwd is None or bwd is None:
-                continue
-            uses: dict[Direction, int] = {}
-            for d in (*fwd, *bwd):
-                uses[d] = uses.get(d, 0) + 1
-            out[i, j] = min(residual[d] / k for d, k in uses.items())
-    return out
+    def bottleneck(self, residual: Mapping[Direction, float]) -> FloatArray:
+        """Gbit/s a crossing between each ordered region pair can get: the least residual over the
+        link directions of its forward and backward routes (0 where there is no route)."""
+        n = len(self.names)
+        free = np.fromiter((residual[d] for d in self.directions), float, len(self.directions))
+        out = np.full(n * n, np.inf)
+        np.minimum.at(out, self.pair_rows, free[self.pair_dirs] / self.pair_uses)
+        out[~self.linked.ravel()] = 0.0
+        return out.reshape(n, n)
 
 
 def feasible_paths(
@@ -108,7 +129,8 @@ def feasible_paths(
     bottleneck: FloatArray | None,
 ) -> list[PathSet]:
     """The paths on which ``job`` fits now: capacity always, bandwidth when ``bottleneck`` (per
-    region pair, from ``pair_bottleneck``) is given; ``slots[r]`` = whole stages region r holds."""
+    region pair, from ``PathIndex.bottleneck``) is given; ``slots[r]`` = whole stages region r
+    holds."""
     out = []
     activation = instance.activation(job)
     for paths in index.by_length:

@@ -34,7 +34,6 @@ from bace_opt.policies.bace.pathfinder import (
     PathIndex,
     PathSet,
     feasible_paths,
-    pair_bottleneck,
 )
 from bace_opt.policies.bace.prioritizer import Prioritizer, PriorityWeights
 from bace_opt.policies.base import Ledger
@@ -111,7 +110,7 @@ class BacePipe:
             if job.total_gpus > free_total or _shape(job) in failed:
                 continue
             if self.bandwidth and bottleneck is None:
-                bottleneck = pair_bottleneck(instance, index.names, ledger.residual)
+                bottleneck = index.bottleneck(ledger.residual)
             placement, shape_fits = self._place(snapshot, job, ledger, index, bottleneck)
             if placement is None:
                 if not shape_fits:
@@ -192,8 +191,7 @@ class BacePipe:
         free, every link idle) at the snapshot's hour."""
         instance = snapshot.instance
         if self._idle is None or self._idle[0] != id(instance):
-            capacity = dict(instance.network.capacity)
-            self._idle = (id(instance), pair_bottleneck(instance, index.names, capacity))
+            self._idle = (id(instance), index.bottleneck(instance.network.capacity))
         bottleneck = self._idle[1] if self.bandwidth else None
         slots = np.array([r.gpus for r in instance.regions], dtype=np.int64) // job.gpus_per_stage
         paths = feasible_paths(index, instance, job, slots, usable, bottleneck)
