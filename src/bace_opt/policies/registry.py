@@ -6,7 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bace_opt.errors import InputError
-from bace_opt.milp import SolveOptions
 from bace_opt.policies.bace import BacePipe, PriorityWeights
 from bace_opt.policies.base import Policy
 from bace_opt.policies.baselines import (
@@ -17,7 +16,6 @@ from bace_opt.policies.baselines import (
     RandomPolicy,
     ShortestJobFirst,
 )
-from bace_opt.policies.milp_policy import MilpPolicy
 
 
 @dataclass(frozen=True)
@@ -41,6 +39,10 @@ def _bace(
 
 
 def _milp(o: PolicyOptions) -> Policy:
+    # Imported here: Pyomo costs ~0.4 s and ~35 MiB, which runs of the greedy policies skip.
+    from bace_opt.milp import SolveOptions
+    from bace_opt.policies.milp_policy import MilpPolicy
+
     return MilpPolicy(
         options=SolveOptions(time_limit_s=o.milp_time_limit_s),
         greedy=BacePipe.cheapest_path(o.weights),
