@@ -59,7 +59,8 @@ def run(world: str, bandwidth: float, load: float, seed: int, budget: str) -> di
         "load_scale": load,
         "seed": seed,
         "policy": budget,
-        "avg_jct_h": statistics.fmean(r.jct_s or 0.0 for r in records) / 3600.0,
+        "avg_jct_h": statistics.fmean(r.jct_s for r in records if r.jct_s is not None) / 3600.0,
+        "jobs_never_ran": sum(1 for r in records if r.jct_s is None),
         "total_cost_usd": sum(r.cost_usd for r in records),
         "split_jobs": sum(1 for r in records if r.crossings),
     }
