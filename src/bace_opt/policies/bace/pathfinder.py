@@ -17,6 +17,7 @@ it (work reused across jobs with equal — or any — need).
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections import Counter
 from collections.abc import Mapping
@@ -66,6 +67,8 @@ class PathIndex:
     """How often the pair's two routes use that direction (a direction used twice counts half)."""
     linked: npt.NDArray[np.bool_]
     """(n, n): routes exist both ways between regions i ≠ j."""
+    capacity: FloatArray
+    """Gbit/s of each direction in ``directions`` on an idle network."""
 
     @classmethod
     def build(cls, instance: Instance) -> PathIndex:
@@ -107,13 +110,22 @@ class PathIndex:
             np.array(dirs, dtype=np.int64),
             np.array(uses),
             linked,
+            np.array([net.capacity[d] for d in directions], dtype=float),
         )
 
     def bottleneck(self, residual: Mapping[Direction, float]) -> FloatArray:
         """Gbit/s a crossing between each ordered region pair can get: the least residual over the
         link directions of its forward and backward routes (0 where there is no route)."""
-        n = len(self.names)
         free = np.fromiter((residual[d] for d in self.directions), float, len(self.directions))
+        return self._least(free)
+
+    @functools.cached_property
+    def idle(self) -> FloatArray:
+        """``bottleneck`` of an idle network, every link direction at full capacity."""
+        return self._least(self.capacity)
+
+    def _least(self, free: FloatArray) -> FloatArray:
+        n = len(self.names)
         out = np.full(n * n, np.inf)
         np.minimum.at(out, self.pair_rows, free[self.pair_dirs] / self.pair_uses)
         out[~self.linked.ravel()] = 0.0

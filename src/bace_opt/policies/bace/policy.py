@@ -68,7 +68,6 @@ class BacePipe:
     the cheapest path wins, whatever its crossings."""
     prioritizer: Prioritizer = field(init=False)
     _index: tuple[int, PathIndex] | None = field(default=None, repr=False)
-    _idle: tuple[int, FloatArray] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.prioritizer = Prioritizer(self.weights)
@@ -190,9 +189,7 @@ class BacePipe:
         """The job's cheapest placement over the fewest regions in an empty world (every GPU
         free, every link idle) at the snapshot's hour."""
         instance = snapshot.instance
-        if self._idle is None or self._idle[0] != id(instance):
-            self._idle = (id(instance), index.bottleneck(instance.network.capacity))
-        bottleneck = self._idle[1] if self.bandwidth else None
+        bottleneck = index.idle if self.bandwidth else None
         slots = np.array([r.gpus for r in instance.regions], dtype=np.int64) // job.gpus_per_stage
         paths = feasible_paths(index, instance, job, slots, usable, bottleneck)
         fewest = next((p for p in paths if len(p)), None)
