@@ -21,9 +21,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bace_opt.core.world import Instance, Snapshot
 from bace_opt.policies import make_policy
-from bace_opt.results import csv_text
-from bace_opt.world import Instance, Snapshot
+from bace_opt.report.files import csv_text
 from worlds import world
 
 OUT = Path(__file__).resolve().parent / "results"

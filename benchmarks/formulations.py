@@ -32,11 +32,11 @@ import pyomo.environ as pyo
 from pyomo.contrib.appsi.base import TerminationCondition
 from pyomo.contrib.appsi.solvers import Highs
 
-from bace_opt.loading import load_snapshot
+from bace_opt.io.read import load_snapshot
 from bace_opt.milp.build import LINK_MARGIN_GBPS, add_cost_scale, build_model
 from bace_opt.milp.data import EpochData
 from bace_opt.milp.data import epoch_data as make_data
-from bace_opt.policies.bace import BacePipe
+from bace_opt.policies.bace import Prioritizer
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = Path(__file__).resolve().parent / "results"
@@ -176,7 +176,7 @@ def size(m: pyo.ConcreteModel) -> tuple[int, int]:
 
 def run(path: Path, limit: float) -> list[dict[str, Any]]:
     snapshot = load_snapshot(path)
-    data = make_data(snapshot, BacePipe().prioritizer.weights_of(snapshot))
+    data = make_data(snapshot, Prioritizer().weights_of(snapshot))
     rows = []
     for name, builder in (("block", build_model), ("per-stage", build_per_stage)):
         tic = time.perf_counter()

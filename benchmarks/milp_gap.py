@@ -28,14 +28,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bace_opt.epochs import compare_epoch
-from bace_opt.loading import parse_instance
+from bace_opt.app.epoch import compare_epoch
+from bace_opt.core.world import Snapshot
+from bace_opt.io.documents import snapshot_document
+from bace_opt.io.read import parse_instance
+from bace_opt.io.write import write_yaml_atomic
 from bace_opt.milp import SolveOptions
-from bace_opt.output import write_yaml_atomic
 from bace_opt.policies.bace import BacePipe
-from bace_opt.results import csv_text
-from bace_opt.snapshots import snapshot_document
-from bace_opt.world import Snapshot
+from bace_opt.report.files import csv_text
 from worlds import region_doc
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,7 +86,7 @@ def suite_snapshot(jobs: int, max_stages: int, regions: int, seed: int) -> Snaps
 
 def geo6_epoch(rank: int) -> Snapshot:
     """The ``rank``-th busiest epoch of a greedy run on the scarce-bandwidth, high-load geo6."""
-    from bace_opt.loading import read_document
+    from bace_opt.io.read import read_document
     from bace_opt.sim import SimulationOptions, simulate
     from bace_opt.sweeps.cells import scaled_document
 

@@ -24,10 +24,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bace_opt.metrics import summarize
 from bace_opt.policies import make_policy
-from bace_opt.policies.registry import BASELINES
-from bace_opt.results import csv_text
+from bace_opt.policies.registry import names_with
+from bace_opt.report.files import csv_text
+from bace_opt.report.metrics import summarize
 from bace_opt.sim import simulate
 from worlds import world
 
@@ -79,7 +79,7 @@ def main() -> None:
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 20000])
     parser.add_argument("--regions", type=int, nargs="+", default=[6, 20])
-    parser.add_argument("--policies", nargs="+", default=list(BASELINES))
+    parser.add_argument("--policies", nargs="+", default=names_with("baseline"))
     parser.add_argument("--load", type=float, default=0.7)
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--out", type=Path, default=OUT)

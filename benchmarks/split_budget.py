@@ -19,11 +19,11 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from bace_opt.loading import parse_instance, read_document
-from bace_opt.output import write_json_atomic, write_text_atomic
+from bace_opt.io.read import parse_instance, read_document
+from bace_opt.io.write import write_json_atomic, write_text_atomic
 from bace_opt.policies import make_policy
-from bace_opt.policies.bace import BacePipe
-from bace_opt.results import csv_text
+from bace_opt.policies.bace import BacePipe, CheapestPath, WholeElseSplit
+from bace_opt.report.files import csv_text
 from bace_opt.sim import SimulationOptions, simulate
 from bace_opt.sweeps.cells import scaled_document
 
@@ -51,7 +51,9 @@ def run(world: str, bandwidth: float, load: float, seed: int, budget: str) -> di
     if budget == "cost-first":
         policy: Any = make_policy("cost-first")
     else:
-        policy = BacePipe(split_budget=None if budget == "none" else float(budget))
+        policy = BacePipe(
+            allocator=CheapestPath() if budget == "none" else WholeElseSplit(float(budget))
+        )
     records = simulate(instance, policy, SimulationOptions(timing=False)).records
     return {
         "world": world,

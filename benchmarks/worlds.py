@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import yaml
 
-from bace_opt.loading import parse_instance
-from bace_opt.world import Instance
+from bace_opt.core.world import Instance
+from bace_opt.io.read import parse_instance
 
 ROOT = Path(__file__).resolve().parents[1]
 MIX: list[dict[str, Any]] = [

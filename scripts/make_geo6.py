@@ -21,8 +21,8 @@ from typing import Any
 
 import pandas as pd
 
-from bace_opt.generate import expand_workload
-from bace_opt.output import write_yaml_atomic
+from bace_opt.app.generate import expand_workload
+from bace_opt.io.write import write_yaml_atomic
 
 # region name → (Skyplane region, GreenDCC price zone, GPUs, PUE); reasons in PROVENANCE.md.
 REGIONS: dict[str, tuple[str, str, int, float]] = {

@@ -12,18 +12,24 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bace_opt.core.placement import Placement
+from bace_opt.core.world import Instance, Job, Snapshot
 from bace_opt.errors import InputError
-from bace_opt.evaluate import epoch_cost
-from bace_opt.feasibility import placement_problems
-from bace_opt.loading import load_instance, parse_instance
-from bace_opt.placement import Placement
+from bace_opt.formulas.placement import epoch_cost
+from bace_opt.io.read import load_instance, parse_instance
 from bace_opt.policies import make_policy
-from bace_opt.policies.bace import BacePipe, Prioritizer, PriorityWeights
+from bace_opt.policies.bace import (
+    BacePipe,
+    CheapestPath,
+    Prioritizer,
+    PriorityWeights,
+    WholeElseSplit,
+)
 from bace_opt.policies.bace.pathfinder import PathIndex, feasible_paths
-from bace_opt.policies.base import Ledger
 from bace_opt.policies.registry import parse_weights
+from bace_opt.resources.feasibility import placement_problems
+from bace_opt.resources.ledger import Ledger
 from bace_opt.sim import simulate
-from bace_opt.world import Instance, Job, Snapshot
 from tests.conftest import INSTANCES
 from tests.worlds import all_placements, build, world_docs
 
@@ -157,7 +163,7 @@ def test_pathfinder_finds_exactly_the_feasible_paths(doc: dict) -> None:
 def test_allocator_is_the_cheapest_feasible_placement(doc: dict) -> None:
     """The paper-literal allocator (no split budget): the cheapest of all feasible placements."""
     instance, snap = random_snapshot(doc)
-    policy = BacePipe(split_budget=None)
+    policy = BacePipe(allocator=CheapestPath())
     for job in instance.jobs:
         one = Snapshot(instance, snap.time_s, (job,), snap.free_gpus, snap.residual_gbps)
         plan = policy.decide(one)
@@ -187,7 +193,7 @@ def test_split_budget_runs_whole_when_it_can_and_splits_only_near_the_ideal(
     now; else the cheapest over the fewest regions, taken only within 1 + budget of the cheapest
     fewest-region placement in an empty world; else nothing."""
     instance, snap = random_snapshot(doc)
-    policy = BacePipe(split_budget=budget)
+    policy = BacePipe(allocator=WholeElseSplit(budget))
     empty = snapshot_of(instance, time_s=snap.time_s)
     for job, crowded in itertools.product(instance.jobs, (False, True)):
         free, residual = dict(snap.free_gpus), dict(snap.residual_gbps)
@@ -285,7 +291,7 @@ def test_allocator_prefers_cheap_regions_and_spills(tmp_path: Path) -> None:
     instance = small_world(
         tmp_path, {"dear": (64, 0.30), "cheap": (8, 0.05)}, [("dear", "cheap", 1)]
     )
-    (placement,) = BacePipe(split_budget=None).decide(snapshot_of(instance)).placements
+    (placement,) = BacePipe(allocator=CheapestPath()).decide(snapshot_of(instance)).placements
     # the paper-literal allocator: 4 stages fit the cheap region; the other 4 spill to the dear one
     # (either order is allowed, the tie-break takes region order)
     assert sorted((b.region, b.stages) for b in placement.blocks) == [("cheap", 4), ("dear", 4)]
@@ -309,7 +315,7 @@ def test_a_split_dearer_than_the_budget_waits(tmp_path: Path) -> None:
     )
     busy = snapshot_of(instance, free={"cheap": 0})
     assert len(BacePipe().decide(busy)) == 0
-    (split,) = BacePipe(split_budget=None).decide(busy).placements
+    (split,) = BacePipe(allocator=CheapestPath()).decide(busy).placements
     assert {b.region for b in split.blocks} == {"dear1", "dear2"}
     (ideal,) = BacePipe().decide(snapshot_of(instance)).placements
     assert [(b.region, b.stages) for b in ideal.blocks] == [("cheap", 8)]
@@ -388,7 +394,7 @@ def test_a_split_refused_for_its_cost_does_not_block_its_shape(tmp_path: Path) -
     )
     busy = snapshot_of(instance, free={"big": 0})
     policy = BacePipe()
-    assert [j.name for j in policy.prioritizer.order(busy)] == ["short", "long"]
+    assert [j.name for j in Prioritizer().order(busy)] == ["short", "long"]
     (placement,) = policy.decide(busy).placements
     assert placement.job == "long"
     assert {b.region for b in placement.blocks} == {"left", "right"}

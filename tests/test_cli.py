@@ -10,7 +10,7 @@ import yaml
 from typer.testing import CliRunner
 
 from bace_opt.cli import app
-from bace_opt.loading import load_instance
+from bace_opt.io.read import load_instance
 from tests.conftest import INSTANCES
 
 SHIPPED = sorted(INSTANCES.glob("*.yaml"))

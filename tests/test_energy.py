@@ -7,14 +7,8 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from bace_opt.energy import (
-    ConstantPrice,
-    HourlyUtcPrice,
-    SeriesPrice,
-    energy_cost_usd,
-    energy_kwh,
-    mean_price,
-)
+from bace_opt.core.prices import ConstantPrice, HourlyUtcPrice, SeriesPrice
+from bace_opt.formulas.energy import energy_cost_usd, energy_kwh, mean_price
 
 HOURLY = tuple(float(h) for h in range(24))  # price h $/kWh in UTC hour h
 

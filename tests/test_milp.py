@@ -17,19 +17,19 @@ from typer.testing import CliRunner
 
 from bace_opt.checker import check_plan
 from bace_opt.cli import app
-from bace_opt.feasibility import placement_problems
-from bace_opt.loading import load_instance, parse_instance
+from bace_opt.core.placement import Placement
+from bace_opt.core.world import Instance, Snapshot
+from bace_opt.io.documents import snapshot_document
+from bace_opt.io.read import load_instance, parse_instance
+from bace_opt.io.write import write_yaml_atomic
 from bace_opt.milp import SolveOptions, Status, solve_epoch
 from bace_opt.milp.build import build_model
 from bace_opt.milp.data import epoch_data
 from bace_opt.milp.solve import solve_lexicographic
-from bace_opt.output import write_yaml_atomic
-from bace_opt.placement import Placement
 from bace_opt.policies import make_policy
-from bace_opt.policies.bace import BacePipe
+from bace_opt.policies.bace import BacePipe, Prioritizer
+from bace_opt.resources.feasibility import placement_problems
 from bace_opt.sim import simulate
-from bace_opt.snapshots import snapshot_document
-from bace_opt.world import Instance, Snapshot
 from tests.conftest import INSTANCES, ROOT
 from tests.worlds import all_placements, build, world_docs
 
@@ -98,7 +98,7 @@ def exhaustive(snapshot: Snapshot, weights: dict[str, float]) -> tuple[float, fl
 def test_milp_equals_exhaustive_search(doc: dict) -> None:
     instance = build(doc)
     snapshot = partly_busy(instance, len(str(doc)))
-    weights = BacePipe().prioritizer.weights_of(snapshot)
+    weights = Prioritizer().weights_of(snapshot)
     try:
         weight, cost = exhaustive(snapshot, weights)
     except TooLarge:
@@ -120,7 +120,7 @@ def test_milp_equals_exhaustive_search(doc: dict) -> None:
 def test_milp_equals_exhaustive_on_shipped_worlds(name: str, seed: int) -> None:
     instance = load_instance(INSTANCES / name)
     snapshot = partly_busy(instance, seed)
-    weights = BacePipe().prioritizer.weights_of(snapshot)
+    weights = Prioritizer().weights_of(snapshot)
     weight, cost = exhaustive(snapshot, weights)
     result, _ = solve_epoch(snapshot, weights, OPTIONS)
     check = check_plan(snapshot, result.plan.values(), weights)
@@ -133,7 +133,7 @@ def test_milp_never_worse_than_greedy(doc: dict) -> None:
     instance = build(doc)
     snapshot = partly_busy(instance, 7)
     policy = BacePipe()
-    weights = policy.prioritizer.weights_of(snapshot)
+    weights = Prioritizer().weights_of(snapshot)
     greedy = check_plan(snapshot, policy.decide(snapshot).placements, weights)
     result, _ = solve_epoch(
         snapshot, weights, OPTIONS, start={p.job: p for p in policy.decide(snapshot)}
@@ -217,7 +217,7 @@ def test_time_limit_reports_incumbent_and_bound() -> None:
         MappingProxyType(dict(instance.network.capacity)),
     )
     policy = BacePipe()
-    weights = policy.prioritizer.weights_of(snapshot)
+    weights = Prioritizer().weights_of(snapshot)
     start = {p.job: p for p in policy.decide(snapshot)}
     result, _ = solve_epoch(snapshot, weights, SolveOptions(time_limit_s=0.05), start=start)
     assert result.status in (Status.TIME_LIMIT, Status.OPTIMAL)
@@ -229,7 +229,7 @@ def test_time_limit_reports_incumbent_and_bound() -> None:
 def test_infeasible_model_is_a_status_not_an_exception() -> None:
     instance = load_instance(INSTANCES / "tiny3.yaml")
     snapshot = partly_busy(instance, 0)
-    weights = BacePipe().prioritizer.weights_of(snapshot)
+    weights = Prioritizer().weights_of(snapshot)
     data = epoch_data(snapshot, weights)
     model = build_model(data)
     model.impossible = pyo.Constraint(expr=sum(model.x[j] for j in model.JOBS) >= 99)
@@ -293,7 +293,7 @@ PRESOLVE_START_WORLD = {
 def test_wrong_mip_start_objective_is_caught() -> None:
     instance = parse_instance(PRESOLVE_START_WORLD, Path("."))
     snapshot = partly_busy(instance, len(str(PRESOLVE_START_WORLD)))
-    weights = BacePipe().prioritizer.weights_of(snapshot)
+    weights = Prioritizer().weights_of(snapshot)
     result, _ = solve_epoch(snapshot, weights, OPTIONS)
     _, cost = exhaustive(snapshot, weights)
     check = check_plan(snapshot, result.plan.values(), weights)
@@ -307,12 +307,12 @@ def test_watchdog_stops_a_solve_that_overruns_its_limit(monkeypatch: pytest.Monk
     (given 60 s) must be stopped at its first interrupt check and the result be a time limit —
     with a feasible incumbent, or with none (then the caller falls back to greedy)."""
     import bace_opt.milp.solve as solve_module
-    from bace_opt.epochs import solve_snapshot
-    from bace_opt.loading import load_snapshot
+    from bace_opt.app.epoch import solve_snapshot
+    from bace_opt.io.read import load_snapshot
 
     snapshot = load_snapshot(ROOT / "benchmarks" / "snapshots" / "60x16x6-seed0.yaml")
     policy = BacePipe()
-    weights = policy.prioritizer.weights_of(snapshot)
+    weights = Prioritizer().weights_of(snapshot)
     start = {p.job: p for p in policy.decide(snapshot)}
     greedy = check_plan(snapshot, start.values(), weights)
     monkeypatch.setattr(solve_module, "WATCHDOG_GRACE_S", -60.0)
@@ -334,7 +334,7 @@ def test_solves_with_different_thread_counts_in_one_process() -> None:
     with another ``threads`` fails at once (seen as status "error", model status not set)."""
     instance = load_instance(INSTANCES / "tiny3.yaml")
     snapshot = partly_busy(instance, 1)
-    weights = BacePipe().prioritizer.weights_of(snapshot)
+    weights = Prioritizer().weights_of(snapshot)
     objectives = []
     for threads in (2, 1, None, 1):
         result, _ = solve_epoch(snapshot, weights, SolveOptions(time_limit_s=20, threads=threads))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bace_opt.loading import load_instance
+from bace_opt.io.read import load_instance
 from tests.conftest import INSTANCES
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bace_opt import pipeline
+from bace_opt.formulas import pipeline
 
 # GPT-3 1.3B (params 1.3e9, hidden 2048), S=4, g=4, b=4, L=2048 on A100 (312 TFLOPS), mfu 0.4:
 # t_c = 6·1.3e9·4·2048 / 4 / (4·312e12·0.4) = 1.59744e13 / 4.992e14 = 0.032 s
@@ -42,7 +42,7 @@ def test_tau_without_crossings_and_with_a_dead_link() -> None:
 
 def test_iteration_and_run_time() -> None:
     # (16 + 4 − 1)·0.032 + 2·(0.030 + 0.045) = 0.608 + 0.150 = 0.758 s; 1000 iterations = 758 s
-    t_iter = pipeline.iteration_time(16, 4, T_C, [0.030, 0.045])
+    t_iter = pipeline.iteration_time(16, 4, T_C, 0.030 + 0.045)
     assert t_iter == pytest.approx(0.758)
     assert pipeline.run_time(1000, t_iter) == pytest.approx(758.0)
 

@@ -9,11 +9,11 @@ from collections import defaultdict
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from bace_opt.metrics import JobRecord
+from bace_opt.core.world import Instance
 from bace_opt.policies import make_policy
-from bace_opt.policies.registry import ABLATIONS, BASELINES
+from bace_opt.policies.registry import names_with
+from bace_opt.report.metrics import JobRecord
 from bace_opt.sim import simulate
-from bace_opt.world import Instance
 from tests.worlds import build, fits_with_bandwidth, world_docs
 
 SETTINGS = settings(
@@ -70,7 +70,7 @@ def ideal_run_time(instance: Instance, record: JobRecord) -> float:
     return job.iterations * ((job.micro_batches + job.stages - 1) * t_c + lat)
 
 
-@pytest.mark.parametrize("policy", [*BASELINES, "bace", *ABLATIONS])
+@pytest.mark.parametrize("policy", [*names_with("baseline"), "bace", *names_with("ablation")])
 @SETTINGS
 @given(doc=world_docs())
 def test_invariants(policy: str, doc: dict) -> None:

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 
-from bace_opt.loading import load_instance, parse_instance
-from bace_opt.metrics import JobRecord
-from bace_opt.placement import Placement, Plan
+from bace_opt.core.placement import Placement, Plan
+from bace_opt.core.world import Instance, Snapshot
+from bace_opt.io.read import load_instance, parse_instance
 from bace_opt.policies import make_policy
+from bace_opt.report.metrics import JobRecord
 from bace_opt.sim import SimulationOptions, simulate
 from bace_opt.sim.state import InfeasiblePlacementError
-from bace_opt.world import Instance, Snapshot
 from tests.conftest import INSTANCES
 
 
@@ -27,6 +27,7 @@ class Scripted:
     script: dict[str, str]
     name: str = "scripted"
     bandwidth_aware: bool = False
+    stats: dict[str, int] = field(default_factory=dict)
 
     def decide(self, snapshot: Snapshot) -> Plan:
         return Plan(

@@ -18,7 +18,7 @@ import yaml
 from typer.testing import CliRunner
 
 from bace_opt.cli import app
-from bace_opt.loading import read_document
+from bace_opt.io.read import read_document
 from bace_opt.sweeps import load_sweep, report, run_sweep
 from bace_opt.sweeps.cells import TIMING_COLUMNS, expand, scaled_document
 from bace_opt.sweeps.report import mean_ci

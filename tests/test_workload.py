@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from bace_opt import pipeline
-from bace_opt.loading import load_instance
+from bace_opt.formulas import job as jobf
+from bace_opt.formulas import pipeline
+from bace_opt.io.read import load_instance
 from tests.conftest import INSTANCES
 
 
@@ -29,6 +30,6 @@ def test_iterations_match_target_duration() -> None:
     a100 = geo6.gpu_types["A100-80GB"]
     for job, row in zip(sorted(geo6.jobs, key=lambda j: j.name), trace.itertuples(), strict=True):
         target = min(max(row.duration_s, 1800.0), 86400.0)
-        t_c = geo6.stage_time(job, a100)
-        t_iter = pipeline.iteration_time(job.micro_batches, job.stages, t_c)
+        t_c = jobf.stage_time(geo6, job, a100.peak_tflops)
+        t_iter = pipeline.iteration_time(job.micro_batches, job.stages, t_c, 0.0)
         assert abs(job.iterations * t_iter - target) <= t_iter / 2 + 1e-6

@@ -10,11 +10,11 @@ import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
 
+from bace_opt.core.placement import Block, Placement
+from bace_opt.core.world import Instance, Job
 from bace_opt.errors import InputError
-from bace_opt.feasibility import placement_problems
-from bace_opt.loading import parse_instance
-from bace_opt.placement import Block, Placement
-from bace_opt.world import Instance, Job
+from bace_opt.io.read import parse_instance
+from bace_opt.resources.feasibility import placement_problems
 
 MODELS = ("gpt3-1.3b", "gpt3-2.7b", "gpt3-6.7b")
 

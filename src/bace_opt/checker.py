@@ -1,7 +1,10 @@
 """An independent check of any epoch plan: feasibility and objective recomputed from DESIGN §2–§3.
 
-It imports nothing from ``milp/`` and none of the policies' helpers: only the formulas
-(``pipeline``), the price integral (``energy``) and the routes (``network``). The tests hold the
+It imports nothing from ``milp/``, ``resources/`` or the policies: only the formulas of DESIGN §2
+(``formulas.job``: t_c, need, D₀, the memory rule) and the routes of the region graph. What a
+placement implies — its slowest type, its crossings' latency and link loads, its run time and
+cost — it recomputes here on its own, from the routes and the price integral, so a mistake in
+``formulas.placement`` or in the MILP's coefficients shows up as a difference. The tests hold the
 MILP's objective, the greedy allocator's cost and this module's numbers equal.
 """
 
@@ -11,10 +14,10 @@ import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from bace_opt import pipeline
-from bace_opt.energy import HOUR_S
-from bace_opt.placement import Placement
-from bace_opt.world import Snapshot
+from bace_opt.core.placement import Placement
+from bace_opt.core.prices import HOUR_S
+from bace_opt.core.world import Snapshot
+from bace_opt.formulas import job as jobf
 
 REL_TOL = 1e-9
 
@@ -60,16 +63,13 @@ def check_plan(
         if len(set(regions)) != len(regions) or len(regions) > instance.max_regions:
             problems.append(f"{where}: regions repeat or exceed max_regions")
         gpu_types = [instance.region[r].gpu_type for r in regions]
-        if any(
-            not pipeline.fits_memory(job.model.params, job.stages, job.gpus_per_stage, g.memory_gb)
-            for g in gpu_types
-        ):
+        if not all(jobf.fits(job, g) for g in gpu_types):
             problems.append(f"{where}: a stage does not fit GPU memory")
         for b in p.blocks:
             used_gpus[b.region] = used_gpus.get(b.region, 0) + b.stages * job.gpus_per_stage
         peak = min(g.peak_tflops for g in gpu_types)
-        t_c = instance.stage_time_at(job, peak)
-        need = pipeline.need_gbps(instance.activation(job), t_c)
+        t_c = jobf.stage_time(instance, job, peak)
+        need = jobf.need_gbps(instance, job, peak)
         latency = 0.0
         for up, down in itertools.pairwise(regions):
             forward, backward = net.route(up, down), net.route(down, up)
@@ -79,7 +79,7 @@ def check_plan(
             latency += net.route_latency_s(up, down) + net.route_latency_s(down, up)
             for d in (*forward, *backward):
                 load[d] = load.get(d, 0.0) + need
-        compute = job.iterations * (job.micro_batches + job.stages - 1) * t_c
+        compute = jobf.compute_time_s(job, t_c)
         run = compute + job.iterations * latency
         t0 = snapshot.time_s
         for b in p.blocks:

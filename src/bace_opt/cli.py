@@ -24,16 +24,16 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bace_opt.describe import Row, describe
+from bace_opt.app.describe import Row, describe
+from bace_opt.app.generate import expand_workload
+from bace_opt.core.world import Snapshot
 from bace_opt.errors import InputError
-from bace_opt.generate import expand_workload
-from bace_opt.loading import load_any, load_instance, load_snapshot
-from bace_opt.output import write_json_atomic, write_text_atomic, write_yaml_atomic
+from bace_opt.io.read import load_any, load_instance, load_snapshot
+from bace_opt.io.schema import InstanceFile
+from bace_opt.io.write import write_json_atomic, write_text_atomic, write_yaml_atomic
 from bace_opt.policies import PolicyOptions, make_policy, policy_names
 from bace_opt.policies.bace import PriorityWeights
-from bace_opt.policies.registry import parse_weights
-from bace_opt.schema import InstanceFile
-from bace_opt.world import Snapshot
+from bace_opt.policies.registry import MILP_TIME_LIMIT_S, parse_weights
 
 app = typer.Typer(
     name="bace-opt",
@@ -262,10 +262,10 @@ def run(
     timing: TimingOption = True,
     dump_snapshots: DumpOption = None,
     weights: WeightsOption = None,
-    milp_time_limit: MilpLimitOption = 5.0,
+    milp_time_limit: MilpLimitOption = MILP_TIME_LIMIT_S,
 ) -> None:
     """Simulate one policy: DIR/jobs.csv, DIR/summary.json and DIR/timeline.csv."""
-    from bace_opt.experiments import RunSettings, run_policy
+    from bace_opt.app.run import RunSettings, run_policy
 
     make_policy(policy)
     instance = load_instance(instance_file)
@@ -290,11 +290,11 @@ def compare(
     timing: TimingOption = True,
     dump_snapshots: DumpOption = None,
     weights: WeightsOption = None,
-    milp_time_limit: MilpLimitOption = 5.0,
+    milp_time_limit: MilpLimitOption = MILP_TIME_LIMIT_S,
     figures: Annotated[bool, typer.Option("--plots/--no-plots", help="Write PNG plots.")] = True,
 ) -> None:
     """The same world for each policy: a side-by-side table, DIR/summary.csv and PNG plots."""
-    from bace_opt.experiments import RunSettings, compare_policies
+    from bace_opt.app.run import RunSettings, compare_policies
 
     names = [p.strip() for p in policies.split(",") if p.strip()]
     if not names:
@@ -338,7 +338,7 @@ def epoch(
     ] = None,
 ) -> None:
     """Solve one epoch: the greedy BACE-Pipe decision, the exact MILP, or both side by side."""
-    from bace_opt.epochs import SOLVERS, solve_snapshot
+    from bace_opt.app.epoch import SOLVERS, solve_snapshot
     from bace_opt.milp import SolveOptions
 
     if solver not in SOLVERS:

@@ -6,11 +6,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from bace_opt.core.placement import Placement
+from bace_opt.core.world import Snapshot
 from bace_opt.milp.build import build_model
 from bace_opt.milp.data import epoch_data
 from bace_opt.milp.solve import SolveOptions, SolveResult, Status, solve_lexicographic
-from bace_opt.placement import Placement
-from bace_opt.world import Snapshot
 
 __all__ = ["SolveOptions", "SolveResult", "Status", "solve_epoch"]
 

@@ -11,9 +11,12 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from bace_opt import pipeline
-from bace_opt.network import Direction
-from bace_opt.world import Job, Snapshot
+from bace_opt.core.network import Direction
+from bace_opt.core.world import Job, Snapshot
+from bace_opt.formulas import job as jobf
+from bace_opt.formulas import pipeline
+from bace_opt.formulas.energy import gpu_second_rate
+from bace_opt.formulas.placement import crossing_link_uses, round_trip_latency_s
 
 Pair = tuple[str, str]
 
@@ -79,30 +82,26 @@ def _job_data(
     regions = tuple(
         r.name
         for r in instance.regions
-        if pipeline.fits_memory(
-            job.model.params, job.stages, job.gpus_per_stage, r.gpu_type.memory_gb
-        )
-        and snapshot.free_gpus[r.name] >= job.gpus_per_stage
+        if jobf.fits(job, r.gpu_type) and snapshot.free_gpus[r.name] >= job.gpus_per_stage
     )
     types = sorted(
         {instance.region[r].gpu_type for r in regions}, key=lambda g: (g.peak_tflops, g.name)
     )
-    activation = instance.activation(job)
+    activation = jobf.activation(instance, job)
     need, compute, rate = {}, {}, {}
     for gpu in types:
-        t_c = instance.stage_time(job, gpu)
+        t_c = jobf.stage_time(instance, job, gpu.peak_tflops)
         need[gpu.name] = pipeline.need_gbps(activation, t_c)
-        compute[gpu.name] = job.iterations * (job.micro_batches + job.stages - 1) * t_c
+        compute[gpu.name] = jobf.compute_time_s(job, t_c)
         for name in regions:
             region = instance.region[name]
             end = snapshot.time_s + compute[gpu.name]
-            rate[(name, gpu.name)] = region.usd_per_gpu_second(snapshot.time_s, end)
+            rate[(name, gpu.name)] = gpu_second_rate(region, snapshot.time_s, end)
     latency = {}
     for a in regions:
         for b in regions:
             if (a, b) in pair_uses:
-                one_way = net.route_latency_s(a, b) + net.route_latency_s(b, a)
-                latency[(a, b)] = job.iterations * one_way
+                latency[(a, b)] = job.iterations * round_trip_latency_s(net, a, b)
     return JobData(
         name=job.name,
         weight=weight,
@@ -129,9 +128,9 @@ def epoch_data(snapshot: Snapshot, weights: dict[str, float]) -> EpochData:
     pair_uses: dict[Pair, Counter[Direction]] = {}
     for a in names:
         for b in names:
-            fwd, bwd = net.route(a, b), net.route(b, a)
-            if a != b and fwd is not None and bwd is not None:
-                pair_uses[(a, b)] = Counter((*fwd, *bwd))
+            uses = crossing_link_uses(net, a, b) if a != b else None
+            if uses is not None:
+                pair_uses[(a, b)] = uses
     return EpochData(
         jobs=tuple(_job_data(snapshot, j, weights[j.name], pair_uses) for j in snapshot.waiting),
         regions=names,

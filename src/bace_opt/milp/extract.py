@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from bace_opt.core.placement import Block, Placement
 from bace_opt.milp.data import EpochData
-from bace_opt.placement import Block, Placement
 
 
 def extract_plan(m: pyo.ConcreteModel, data: EpochData) -> dict[str, Placement]:

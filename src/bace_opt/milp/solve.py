@@ -19,10 +19,10 @@ from typing import Any
 
 import pyomo.environ as pyo
 
+from bace_opt.core.placement import Placement
 from bace_opt.milp.data import EpochData
 from bace_opt.milp.extract import extract_plan
 from bace_opt.milp.warmstart import apply_plan
-from bace_opt.placement import Placement
 
 log = logging.getLogger(__name__)
 

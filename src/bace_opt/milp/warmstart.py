@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from bace_opt.core.placement import Placement
 from bace_opt.milp.data import EpochData
-from bace_opt.placement import Placement
 
 
 def apply_plan(m: pyo.ConcreteModel, data: EpochData, placements: dict[str, Placement]) -> bool:

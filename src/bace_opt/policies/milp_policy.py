@@ -7,11 +7,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from bace_opt.core.placement import Placement, Plan
+from bace_opt.core.world import Snapshot
 from bace_opt.milp import SolveOptions, Status, solve_epoch
-from bace_opt.placement import Placement, Plan
-from bace_opt.policies.bace import BacePipe
-from bace_opt.policies.base import Ledger
-from bace_opt.world import Snapshot
+from bace_opt.policies.bace import BacePipe, Prioritizer
+from bace_opt.resources.ledger import Ledger
 
 log = logging.getLogger(__name__)
 
@@ -20,10 +20,13 @@ log = logging.getLogger(__name__)
 class MilpPolicy:
     """Exact epochs with the greedy plan as MIP start and safety net."""
 
-    options: SolveOptions = field(default_factory=lambda: SolveOptions(time_limit_s=5.0))
+    options: SolveOptions
+    greedy: BacePipe
+    """``bace-cheapest-path``: the same per-epoch objective, so its plan is a fair MIP start."""
+    prioritizer: Prioritizer
+    """Gives the weights of the first objective (the greedy orders by the same weights)."""
     name: str = "milp"
     bandwidth_aware: bool = True
-    greedy: BacePipe = field(default_factory=BacePipe.cheapest_path)
     stats: dict[str, int] = field(
         default_factory=lambda: {
             "milp_solves": 0,
@@ -38,7 +41,7 @@ class MilpPolicy:
         free = Ledger.of(snapshot).free_total
         if not any(job.total_gpus <= free for job in snapshot.waiting):
             return greedy  # nothing can start: no model to build
-        weights = self.greedy.prioritizer.weights_of(snapshot)
+        weights = self.prioritizer.weights_of(snapshot)
         result, _ = solve_epoch(snapshot, weights, self.options, start={p.job: p for p in greedy})
         self.stats["milp_solves"] += 1
         if result.usable and self._fits(snapshot, result.plan):
@@ -57,10 +60,13 @@ class MilpPolicy:
         return greedy
 
     def _fits(self, snapshot: Snapshot, plan: dict[str, Placement]) -> bool:
+        """The solver's plan, replayed on the epoch's resources with the exact check (the solver
+        works within tolerances)."""
         ledger = Ledger.of(snapshot)
         jobs = {j.name: j for j in snapshot.waiting}
         for name, placement in plan.items():
-            if not ledger.fits(jobs[name], placement, check_bandwidth=True):
+            demand = ledger.demand(jobs[name], placement)
+            if ledger.problems(jobs[name], placement, demand, check_bandwidth=True):
                 return False
-            ledger.take(jobs[name], placement)
+            ledger.take(demand)
         return True

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from bace_opt.errors import InputError
-from bace_opt.policies.bace import BacePipe, PriorityWeights
+from bace_opt.policies.bace import (
+    ArrivalOrder,
+    BacePipe,
+    FirstFeasible,
+    Pathfinder,
+    Prioritizer,
+    PriorityWeights,
+    WholeElseSplit,
+)
 from bace_opt.policies.base import Policy
 from bace_opt.policies.baselines import (
     CostFirst,
@@ -17,6 +26,9 @@ from bace_opt.policies.baselines import (
     ShortestJobFirst,
 )
 
+MILP_TIME_LIMIT_S = 5.0
+"""The ``milp`` policy's default seconds per epoch (``--milp-time-limit``, sweeps' grid)."""
+
 
 @dataclass(frozen=True)
 class PolicyOptions:
@@ -25,17 +37,43 @@ class PolicyOptions:
 
     seed: int = 0
     weights: PriorityWeights = field(default_factory=PriorityWeights)
-    milp_time_limit_s: float = 5.0
+    milp_time_limit_s: float = MILP_TIME_LIMIT_S
 
 
 PolicyFactory = Callable[[PolicyOptions], Policy]
 """Builds a fresh policy for one run."""
 
+Role = Literal["bace", "ablation", "baseline", "exact"]
+
+
+@dataclass(frozen=True)
+class PolicyEntry:
+    """A named policy: how to make it, and the facts callers need without making one."""
+
+    make: PolicyFactory
+    role: Role
+    bandwidth_aware: bool
+    """Every crossing it places gets its ``need_gbps`` (the simulator holds it to that)."""
+    uses_weights: bool = False
+    """Its decisions depend on the prioritizer weights (``--weights``, the sweeps' axis)."""
+    uses_time_limit: bool = False
+    """It solves each epoch under ``milp_time_limit_s``."""
+    seeded: bool = False
+    """Its decisions depend on the seed."""
+
 
 def _bace(
-    name: str, prioritize: bool = True, bandwidth: bool = True, cost_min: bool = True
+    name: str, ordering: bool = True, bandwidth: bool = True, costmin: bool = True
 ) -> PolicyFactory:
-    return lambda o: BacePipe(name, prioritize, bandwidth, cost_min, o.weights)
+    def make(o: PolicyOptions) -> Policy:
+        return BacePipe(
+            name,
+            ordering=Prioritizer(o.weights) if ordering else ArrivalOrder(),
+            pathfinder=Pathfinder(bandwidth),
+            allocator=WholeElseSplit() if costmin else FirstFeasible(),
+        )
+
+    return make
 
 
 def _milp(o: PolicyOptions) -> Policy:
@@ -46,26 +84,45 @@ def _milp(o: PolicyOptions) -> Policy:
     return MilpPolicy(
         options=SolveOptions(time_limit_s=o.milp_time_limit_s),
         greedy=BacePipe.cheapest_path(o.weights),
+        prioritizer=Prioritizer(o.weights),
     )
 
 
-POLICIES: dict[str, PolicyFactory] = {
-    "delay-first": lambda o: DelayFirst(),
-    "cost-first": lambda o: CostFirst(),
-    "cost-first-spill": lambda o: CostFirstSpill(),
-    "sjf": lambda o: ShortestJobFirst(),
-    "fifo-firstfit": lambda o: FifoFirstFit(),
-    "random": lambda o: RandomPolicy(seed=o.seed),
-    "bace": _bace("bace"),
-    "bace-no-priority": _bace("bace-no-priority", prioritize=False),
-    "bace-no-pathfinder": _bace("bace-no-pathfinder", bandwidth=False),
-    "bace-no-costmin": _bace("bace-no-costmin", cost_min=False),
-    "bace-cheapest-path": lambda o: BacePipe.cheapest_path(o.weights),
-    "milp": _milp,
+POLICIES: dict[str, PolicyEntry] = {
+    "bace": PolicyEntry(_bace("bace"), "bace", True, uses_weights=True),
+    "bace-no-priority": PolicyEntry(_bace("bace-no-priority", ordering=False), "ablation", True),
+    "bace-no-pathfinder": PolicyEntry(
+        _bace("bace-no-pathfinder", bandwidth=False), "ablation", False, uses_weights=True
+    ),
+    "bace-no-costmin": PolicyEntry(
+        _bace("bace-no-costmin", costmin=False), "ablation", True, uses_weights=True
+    ),
+    "bace-cheapest-path": PolicyEntry(
+        lambda o: BacePipe.cheapest_path(o.weights), "ablation", True, uses_weights=True
+    ),
+    "milp": PolicyEntry(_milp, "exact", True, uses_weights=True, uses_time_limit=True),
+    "delay-first": PolicyEntry(lambda o: DelayFirst(), "baseline", False),
+    "cost-first": PolicyEntry(lambda o: CostFirst(), "baseline", True),
+    "cost-first-spill": PolicyEntry(lambda o: CostFirstSpill(), "baseline", False),
+    "sjf": PolicyEntry(lambda o: ShortestJobFirst(), "baseline", False),
+    "fifo-firstfit": PolicyEntry(lambda o: FifoFirstFit(), "baseline", False),
+    "random": PolicyEntry(lambda o: RandomPolicy(seed=o.seed), "baseline", False, seeded=True),
 }
 
-BASELINES = ("delay-first", "cost-first", "cost-first-spill", "sjf", "fifo-firstfit", "random")
-ABLATIONS = ("bace-no-priority", "bace-no-pathfinder", "bace-no-costmin", "bace-cheapest-path")
+
+def policy_entry(name: str) -> PolicyEntry:
+    """The registry entry of ``name`` (raises ``InputError`` naming the known ones)."""
+    entry = POLICIES.get(name)
+    if entry is None:
+        raise InputError(
+            [f"--policy: unknown policy '{name}' (known: {', '.join(policy_names())})"]
+        )
+    return entry
+
+
+def names_with(role: Role) -> list[str]:
+    """The policies of one role, in registry order."""
+    return [name for name, entry in POLICIES.items() if entry.role == role]
 
 
 def policy_names() -> list[str]:
@@ -75,12 +132,7 @@ def policy_names() -> list[str]:
 def make_policy(name: str, seed: int = 0, options: PolicyOptions | None = None) -> Policy:
     """A fresh policy by name (raises ``InputError`` naming the known ones); ``options`` wins over
     ``seed`` when given."""
-    factory = POLICIES.get(name)
-    if factory is None:
-        raise InputError(
-            [f"--policy: unknown policy '{name}' (known: {', '.join(policy_names())})"]
-        )
-    return factory(options or PolicyOptions(seed=seed))
+    return policy_entry(name).make(options or PolicyOptions(seed=seed))
 
 
 def parse_weights(text: str) -> PriorityWeights:

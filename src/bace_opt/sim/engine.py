@@ -8,11 +8,11 @@ import time as wallclock
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bace_opt.metrics import JobRecord, RunTotals
+from bace_opt.core.world import Instance, Snapshot
 from bace_opt.policies.base import Policy
+from bace_opt.report.metrics import JobRecord, RunTotals
 from bace_opt.sim.events import EventQueue, Kind
 from bace_opt.sim.state import ClusterState, RunningJob
-from bace_opt.world import Instance, Snapshot
 
 NEVER_PLACED = "never ran: the policy did not place it before the cluster went idle"
 
@@ -111,5 +111,5 @@ def simulate(
         policy_time_s=policy_time if options.timing else None,
         wall_time_s=wallclock.perf_counter() - started_at if options.timing else None,
     )
-    stats = dict(getattr(policy, "stats", {}))
+    stats = dict(policy.stats)
     return SimulationResult(policy.name, records, totals, timeline, stats)

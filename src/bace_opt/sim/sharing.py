@@ -19,7 +19,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from bace_opt.network import Direction
+from bace_opt.core.network import Direction
 
 REL_EPS = 1e-12
 K = TypeVar("K", bound=Hashable)

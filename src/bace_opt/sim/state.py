@@ -3,19 +3,19 @@ and their fluid progress. The instance itself never changes."""
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from bace_opt import pipeline
-from bace_opt.energy import energy_cost_usd, energy_kwh
-from bace_opt.evaluate import PathEstimate, estimate, link_use
-from bace_opt.feasibility import placement_problems
-from bace_opt.metrics import JobRecord
-from bace_opt.network import Direction
-from bace_opt.placement import Placement
+from bace_opt.core.placement import Placement
+from bace_opt.core.world import Instance, Job, Snapshot
+from bace_opt.formulas import job as jobf
+from bace_opt.formulas import pipeline
+from bace_opt.formulas.energy import energy_cost_usd, energy_kwh
+from bace_opt.formulas.placement import PathEstimate, estimate
+from bace_opt.report.metrics import JobRecord
+from bace_opt.resources.demand import Demand
+from bace_opt.resources.ledger import Ledger
 from bace_opt.sim.sharing import Flow, max_min_rates
-from bace_opt.world import Instance, Job, Snapshot
 
 
 def _stall(actual_s: float, ideal_s: float) -> float:
@@ -37,7 +37,7 @@ class RunningJob:
     placement: Placement
     start_s: float
     estimate: PathEstimate
-    uses: Counter[Direction]
+    demand: Demand
     remaining: float
     t_iter: float
     rate_gbps: float
@@ -47,7 +47,7 @@ class RunningJob:
 
     def close_link_interval(self, t: float) -> float:
         """Gbit carried since the rate last changed (all uses of all link directions)."""
-        gbit = sum(self.uses.values()) * self.rate_gbps * (t - self.rate_since_s)
+        gbit = sum(self.demand.uses.values()) * self.rate_gbps * (t - self.rate_since_s)
         self.rate_since_s = t
         return gbit
 
@@ -64,8 +64,7 @@ class ClusterState:
     """Everything that changes during a run, with the operations the engine's steps need."""
 
     instance: Instance
-    free: dict[str, int] = field(init=False)
-    residual: dict[Direction, float] = field(init=False)
+    resources: Ledger = field(init=False)
     waiting: dict[str, Job] = field(default_factory=dict)
     running: dict[str, RunningJob] = field(default_factory=dict)
     records: dict[str, JobRecord] = field(default_factory=dict)
@@ -73,12 +72,11 @@ class ClusterState:
     link_gbit: float = 0.0
     _busy_gpus: int = 0
     _clock: float = 0.0
-    _links_changed: bool = False
-    _residual_view: MappingProxyType[Direction, float] | None = None
+    _shared_version: int = 0
+    """``resources.links_version`` when links were last shared out."""
 
     def __post_init__(self) -> None:
-        self.free = {r.name: r.gpus for r in self.instance.regions}
-        self.residual = dict(self.instance.network.capacity)
+        self.resources = Ledger.idle(self.instance)
 
     # -- time ------------------------------------------------------------------------------------
 
@@ -88,15 +86,12 @@ class ClusterState:
         self._clock = t
 
     def snapshot(self, t: float) -> Snapshot:
-        if self._residual_view is None:
-            residual = {d: max(v, 0.0) for d, v in self.residual.items()}
-            self._residual_view = MappingProxyType(residual)
         return Snapshot(
             self.instance,
             t,
             tuple(self.waiting.values()),
-            MappingProxyType(dict(self.free)),
-            self._residual_view,
+            MappingProxyType(dict(self.resources.free)),
+            self.resources.residual,
         )
 
     # -- jobs coming and going -------------------------------------------------------------------
@@ -111,29 +106,22 @@ class ClusterState:
             raise InfeasiblePlacementError(
                 f"policy '{policy}' placed job '{placement.job}', which is not waiting"
             )
-        problems = placement_problems(
-            self.instance, job, placement, self.free, self.residual if check_bandwidth else None
-        )
+        est = estimate(self.instance, job, placement)
+        demand = Demand.of(self.instance, job, placement, est)
+        problems = self.resources.problems(job, placement, demand, check_bandwidth)
         if problems:
             raise InfeasiblePlacementError(
                 f"policy '{policy}' placed job '{job.name}' as {placement.describe()} "
                 f"infeasibly: {'; '.join(problems)}"
             )
         del self.waiting[job.name]
-        est = estimate(self.instance, job, placement)
-        uses = link_use(self.instance, placement)
-        for region, gpus in placement.gpus_by_region(job.gpus_per_stage).items():
-            self.free[region] -= gpus
-            self._busy_gpus += gpus
-        for direction, times in uses.items():
-            self.residual[direction] -= times * est.need_gbps
-        if uses:
-            self._links_changed, self._residual_view = True, None
+        self.resources.take(demand)
+        self._busy_gpus += job.total_gpus
         t_iter = pipeline.iteration_time(
-            job.micro_batches, job.stages, est.stage_time, est.crossing_latency_s
+            job.micro_batches, job.stages, est.stage_time, sum(est.crossing_latency_s)
         )
         self.running[job.name] = RunningJob(
-            job, placement, t, est, uses, float(job.iterations), t_iter, est.need_gbps, t, t
+            job, placement, t, est, demand, float(job.iterations), t_iter, est.need_gbps, t, t
         )
 
     def finish(self, name: str, t: float) -> None:
@@ -148,12 +136,8 @@ class ClusterState:
             power = region.gpu_type.power_kw
             energy += energy_kwh(gpus, power, region.pue, t - run.start_s)
             cost += energy_cost_usd(region.price, gpus, power, region.pue, run.start_s, t)
-            self.free[block.region] += gpus
-            self._busy_gpus -= gpus
-        for direction, times in run.uses.items():
-            self.residual[direction] += times * run.estimate.need_gbps
-        if run.uses:
-            self._links_changed, self._residual_view = True, None
+        self.resources.release(run.demand)
+        self._busy_gpus -= job.total_gpus
         self.records[name] = JobRecord(
             name=name,
             arrival_s=job.arrival_s,
@@ -172,13 +156,13 @@ class ClusterState:
         """Share link capacity max-min fairly among running pipelines; returns the jobs whose
         pace changed (their completion time moved). Nothing to do unless a pipeline with
         crossings started or finished since the last call."""
-        if not self._links_changed:
+        if self._shared_version == self.resources.links_version:
             return []
-        self._links_changed = False
+        self._shared_version = self.resources.links_version
         flows = {
-            name: Flow(run.estimate.need_gbps, run.uses)
+            name: Flow(run.estimate.need_gbps, run.demand.uses)
             for name, run in self.running.items()
-            if run.uses
+            if run.demand.uses
         }
         if not flows:
             return []
@@ -192,11 +176,11 @@ class ClusterState:
             self.link_gbit += run.close_link_interval(t)
             tau = pipeline.micro_batch_step(
                 run.estimate.stage_time,
-                self.instance.activation(run.job),
+                jobf.activation(self.instance, run.job),
                 [rate] * len(run.placement.crossings),
             )
             run.t_iter = pipeline.iteration_time(
-                run.job.micro_batches, run.job.stages, tau, run.estimate.crossing_latency_s
+                run.job.micro_batches, run.job.stages, tau, sum(run.estimate.crossing_latency_s)
             )
             run.rate_gbps = rate
             run.version += 1
@@ -205,4 +189,4 @@ class ClusterState:
 
     def used_gpus(self) -> tuple[int, ...]:
         """GPUs in use per region, in instance order."""
-        return tuple(r.gpus - self.free[r.name] for r in self.instance.regions)
+        return tuple(r.gpus - self.resources.free[r.name] for r in self.instance.regions)

@@ -21,21 +21,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bace_opt.epochs import compare_epoch
+from bace_opt.app.epoch import compare_epoch
+from bace_opt.core.world import Instance, Snapshot
 from bace_opt.errors import InputError
-from bace_opt.loading import parse_instance, parse_snapshot, read_document
-from bace_opt.metrics import summarize
+from bace_opt.io.read import parse_instance, parse_snapshot, read_document
 from bace_opt.milp import SolveOptions
-from bace_opt.policies import PolicyOptions, make_policy
+from bace_opt.policies import PolicyOptions, make_policy, policy_entry
 from bace_opt.policies.bace import PriorityWeights
+from bace_opt.policies.registry import MILP_TIME_LIMIT_S
+from bace_opt.report.metrics import summarize
 from bace_opt.sim import SimulationOptions, simulate
 from bace_opt.sweeps.spec import SimulationSweepFile, Sweep, WeightsSpec, matches
-from bace_opt.world import Instance, Snapshot
 
-WEIGHTED_POLICIES = frozenset(
-    {"bace", "bace-no-pathfinder", "bace-no-costmin", "bace-cheapest-path", "milp"}
-)
-"""Policies whose decisions depend on the prioritizer weights (``bace-no-priority`` is FIFO)."""
 TIMING_COLUMNS = ("policy_time_s", "wall_time_s", "cell_s", "greedy_s", "build_s", "solve_s")
 """Wall-clock measurements: they differ between any two runs of the same cell."""
 
@@ -141,8 +138,9 @@ def _simulation_cells(sweep: Sweep, spec: SimulationSweepFile) -> Iterator[Cell]
         for policy, bandwidth, load, seed in itertools.product(
             spec.policies, grid.bandwidth_scale, grid.load_scale, grid.seeds
         ):
-            weights = grid.weights if policy in WEIGHTED_POLICIES else [None]
-            limits = grid.milp_time_limit_s if policy == "milp" else [None]
+            entry = policy_entry(policy)
+            weights = grid.weights if entry.uses_weights else [None]
+            limits = grid.milp_time_limit_s if entry.uses_time_limit else [None]
             for w, limit in itertools.product(weights, limits):
                 params = {
                     "instance": label,
@@ -226,7 +224,7 @@ def make_task(sweep: Sweep, cell: Cell) -> Task:
         policy = PolicyOptions(
             seed=p["seed"],
             weights=_weights(weights),
-            milp_time_limit_s=p["milp_time_limit_s"] or PolicyOptions().milp_time_limit_s,
+            milp_time_limit_s=p["milp_time_limit_s"] or MILP_TIME_LIMIT_S,
         )
         return SimulationTask(instance, p["policy"], policy, spec.epoch_s)
     snapshot = parse_snapshot(dict(cell.document), cell.source.parent, str(cell.source))

@@ -28,7 +28,7 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 from bace_opt.errors import InputError
-from bace_opt.output import replace_atomic, write_text_atomic
+from bace_opt.io.write import replace_atomic, write_text_atomic
 
 SIM_AXES = ("instance", "policy", "weights", "milp_time_limit_s", "bandwidth_scale", "load_scale")
 SIM_METRICS = {

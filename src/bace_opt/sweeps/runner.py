@@ -30,7 +30,7 @@ from typing import Any
 import pandas as pd
 
 from bace_opt.errors import InputError
-from bace_opt.output import replace_atomic, write_json_atomic, write_text_atomic
+from bace_opt.io.write import replace_atomic, write_json_atomic, write_text_atomic
 from bace_opt.sweeps.cells import Cell, Task, execute, expand, make_task
 from bace_opt.sweeps.spec import Sweep
 

@@ -23,8 +23,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bace_opt.errors import InputError
-from bace_opt.loading import field_path, read_document
-from bace_opt.schema import Name, NonNegativeFloat, PositiveFloat, PositiveInt
+from bace_opt.io.read import field_path, read_document
+from bace_opt.io.schema import Name, NonNegativeFloat, PositiveFloat, PositiveInt
+from bace_opt.policies.registry import MILP_TIME_LIMIT_S
 
 
 class _Strict(BaseModel):
@@ -56,7 +57,7 @@ class SimulationGrid(_Strict):
     """Multiplies the arrival rate (divides inter-arrival times)."""
     seeds: Annotated[list[Seed], Field(min_length=1)] = [0]
     weights: Annotated[list[WeightsSpec], Field(min_length=1)] = [WeightsSpec()]
-    milp_time_limit_s: Annotated[list[Positive], Field(min_length=1)] = [5.0]
+    milp_time_limit_s: Annotated[list[Positive], Field(min_length=1)] = [MILP_TIME_LIMIT_S]
 
 
 class EpochGrid(_Strict):

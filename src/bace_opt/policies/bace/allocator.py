@@ -13,12 +13,16 @@ them. Ties (within 1e-9 relative) go to fewer crossings, then lower latency, the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
-from bace_opt.placement import Block, Placement
-from bace_opt.policies.bace.pathfinder import FloatArray, IntArray, PathSet
-from bace_opt.world import Instance, Job
+from bace_opt.core.placement import Block, Placement
+from bace_opt.core.world import Instance, Job, Snapshot
+from bace_opt.formulas import job as jobf
+from bace_opt.formulas.energy import gpu_second_rate
+from bace_opt.policies.bace.pathfinder import Candidates, FloatArray, IntArray, Pathfinder, PathSet
+from bace_opt.policies.greedy import Wait
 
 TIE_REL = 1e-9
 
@@ -34,9 +38,8 @@ class Allocation:
 def gpu_second_price(instance: Instance, job: Job, time_s: float, peak_tflops: float) -> FloatArray:
     """$ per GPU-second in each region (power · PUE · p̄_r), p̄ over the run [t, t + D₀] that the
     job has when its slowest stage runs at ``peak_tflops``."""
-    t_c = instance.stage_time_at(job, peak_tflops)
-    compute_s = job.iterations * (job.micro_batches + job.stages - 1) * t_c
-    return np.array([r.usd_per_gpu_second(time_s, time_s + compute_s) for r in instance.regions])
+    compute_s = jobf.compute_time_s(job, jobf.stage_time(instance, job, peak_tflops))
+    return np.array([gpu_second_rate(r, time_s, time_s + compute_s) for r in instance.regions])
 
 
 def _fill(
@@ -73,10 +76,8 @@ def cheapest(
             if float(peak) not in rates:
                 rates[float(peak)] = gpu_second_price(instance, job, time_s, float(peak))
             s, fill = _fill(job, paths.regions[mask], slots, rates[float(peak)])
-            t_c = instance.stage_time_at(job, float(peak))
-            run = job.iterations * (
-                (job.micro_batches + job.stages - 1) * t_c + 2.0 * paths.latency_s[mask]
-            )
+            t_c = jobf.stage_time(instance, job, float(peak))
+            run = jobf.run_time_s(job, t_c, paths.latency_s[mask])
             cost[mask] = job.gpus_per_stage * run * fill
             stages[mask] = s
         rows.append((paths, stages, cost))
@@ -108,3 +109,88 @@ def first_feasible(
                 left -= take
             return Placement(job.name, tuple(blocks))
     return None
+
+
+class Allocator(Protocol):
+    """Chooses a job's placement among the paths where it fits now, or says why it waits."""
+
+    def choose(
+        self, snapshot: Snapshot, job: Job, found: Candidates, pathfinder: Pathfinder
+    ) -> Placement | Wait: ...
+
+
+@dataclass(frozen=True)
+class CheapestPath:
+    """The paper-literal allocator (policy ``bace-cheapest-path``): the cheapest placement over
+    all feasible paths, whatever its crossings. Per epoch it pursues the exact MILP's objective
+    (admit what fits now, at least cost), so it is the greedy the MILP is compared with,
+    warm-started by and falls back to."""
+
+    def choose(
+        self, snapshot: Snapshot, job: Job, found: Candidates, pathfinder: Pathfinder
+    ) -> Placement | Wait:
+        names = pathfinder.index(snapshot.instance).names
+        best = cheapest(snapshot.instance, job, found.paths, found.slots, snapshot.time_s, names)
+        return best.placement if best else Wait.NO_FIT
+
+
+@dataclass(frozen=True)
+class FirstFeasible:
+    """The ablation without cost-min (``bace-no-costmin``): the first feasible path."""
+
+    def choose(
+        self, snapshot: Snapshot, job: Job, found: Candidates, pathfinder: Pathfinder
+    ) -> Placement | Wait:
+        names = pathfinder.index(snapshot.instance).names
+        return first_feasible(job, found.paths, found.slots, names) or Wait.NO_FIT
+
+
+DEFAULT_SPLIT_BUDGET = 0.1
+"""Measured on geo6 and geo6-half (8 seeds, benchmarks/split_budget.py): 0, 0.05, 0.1 and 0.2 all
+keep BACE-Pipe at or below cost-first on JCT and cost at every sweep point; 0.1 lets a split cost
+up to a tenth more than the job's ideal placement — about one crossing's latency overhead for a
+typical geo6 job (0.5–23 % of its run time, median 3.4 %)."""
+
+
+@dataclass(frozen=True)
+class WholeElseSplit:
+    """Crossings as a last resort (policy ``bace``'s allocator).
+
+    A job that some region holds whole now runs whole, in the cheapest such region. Only a job no
+    region holds whole now is split — over the fewest regions that hold it, cheapest first — and
+    only when that costs at most ``1 + split_budget`` times the job's *ideal* epoch cost (its
+    cheapest placement in an empty world at the same hour); otherwise it waits (``Wait.HELD``).
+    Why: on geo6 the paper-literal rule split jobs to save on their own bill, but every split also
+    stretches the run by its latency and takes the last free GPUs of the cheap regions, which the
+    next whole jobs then miss — over a run that cost more than it saved (docs/benchmarks.md).
+    """
+
+    split_budget: float = DEFAULT_SPLIT_BUDGET
+
+    def choose(
+        self, snapshot: Snapshot, job: Job, found: Candidates, pathfinder: Pathfinder
+    ) -> Placement | Wait:
+        instance = snapshot.instance
+        names = pathfinder.index(instance).names
+        fewest = found.fewest
+        assert fewest is not None  # the caller asks only when the job fits somewhere
+        allocation = cheapest(instance, job, [fewest], found.slots, snapshot.time_s, names)
+        assert allocation is not None
+        if not allocation.placement.crossings:
+            return allocation.placement
+        ideal = self._ideal(snapshot, job, found, pathfinder)
+        if ideal is None or allocation.cost_usd > (1.0 + self.split_budget) * ideal.cost_usd:
+            return Wait.HELD
+        return allocation.placement
+
+    def _ideal(
+        self, snapshot: Snapshot, job: Job, found: Candidates, pathfinder: Pathfinder
+    ) -> Allocation | None:
+        """The job's cheapest placement over the fewest regions in an empty world at the
+        snapshot's hour."""
+        instance = snapshot.instance
+        empty = pathfinder.idle_candidates(instance, job, found.usable)
+        if empty.fewest is None:
+            return None
+        names = pathfinder.index(instance).names
+        return cheapest(instance, job, [empty.fewest], empty.slots, snapshot.time_s, names)

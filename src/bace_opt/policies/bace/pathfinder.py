@@ -19,16 +19,17 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
-from bace_opt.evaluate import crossing_latency_s
-from bace_opt.network import Direction
-from bace_opt.world import Instance, Job
+from bace_opt.core.network import Direction
+from bace_opt.core.world import Instance, Job
+from bace_opt.formulas import job as jobf
+from bace_opt.formulas.placement import crossing_latency_s, crossing_link_uses
+from bace_opt.resources.ledger import Ledger
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -83,12 +84,12 @@ class PathIndex:
         rows, dirs, uses = [], [], []
         for i, a in enumerate(names):
             for j, b in enumerate(names):
-                fwd, bwd = net.route(a, b), net.route(b, a)
-                if i == j or fwd is None or bwd is None:
+                pair = crossing_link_uses(net, a, b) if i != j else None
+                if pair is None:
                     continue
                 linked[i, j] = True
                 latency[i, j] = crossing_latency_s(instance, a, b)
-                for d, k in Counter((*fwd, *bwd)).items():
+                for d, k in pair.items():
                     rows.append(i * n + j)
                     dirs.append(position[d])
                     uses.append(float(k))
@@ -144,7 +145,6 @@ def feasible_paths(
     region pair, from ``PathIndex.bottleneck``) is given; ``slots[r]`` = whole stages region r
     holds."""
     out = []
-    activation = instance.activation(job)
     for paths in index.by_length:
         k = paths.regions.shape[1]
         if k > job.stages or len(paths) == 0:
@@ -153,11 +153,77 @@ def feasible_paths(
         ok = (held >= 1).all(axis=1) & (held.sum(axis=1) >= job.stages)
         ok &= usable[paths.regions].all(axis=1)
         if bottleneck is not None and k > 1:
-            # t_c ∝ 1 / peak: the formula at 1 TFLOPS, scaled to each path's slowest type
-            t_c_at_1 = instance.stage_time_at(job, 1.0)
-            need = 8.0 * activation * paths.peak_tflops / t_c_at_1 / 1e9
+            need = jobf.need_gbps(instance, job, paths.peak_tflops)
             links = bottleneck[paths.regions[:, :-1], paths.regions[:, 1:]].min(axis=1)
             ok &= links >= need * (1 - 1e-12)
         if ok.any():
             out.append(paths.subset(ok))
     return out
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Where a job fits now: the feasible paths by length (fewest regions first), and per region
+    the whole stages its free GPUs hold and whether its GPU type holds a stage in memory."""
+
+    paths: list[PathSet]
+    slots: IntArray
+    usable: npt.NDArray[np.bool_]
+
+    def __bool__(self) -> bool:
+        return any(len(p) for p in self.paths)
+
+    @property
+    def fewest(self) -> PathSet | None:
+        """The feasible paths over the fewest regions."""
+        return next((p for p in self.paths if len(p)), None)
+
+
+@dataclass
+class Pathfinder:
+    """BACE-Pipe's pathfinder; ``bandwidth=False`` is the ablation that ignores links.
+
+    Keeps the instance's ``PathIndex`` and, within one ``decide``, the pair bottleneck of the
+    ledger's link reservations (recomputed only after a placement with crossings)."""
+
+    bandwidth: bool = True
+    _index: PathIndex | None = field(default=None, repr=False)
+    _indexed: Instance | None = field(default=None, repr=False)
+    _bottleneck: tuple[Ledger, int, FloatArray] | None = field(default=None, repr=False)
+
+    def index(self, instance: Instance) -> PathIndex:
+        """The instance's structural paths, built on first use."""
+        if self._index is None or self._indexed is not instance:
+            self._index, self._indexed = PathIndex.build(instance), instance
+        return self._index
+
+    def _pair_bottleneck(self, index: PathIndex, ledger: Ledger) -> FloatArray | None:
+        if not self.bandwidth:
+            return None
+        cached = self._bottleneck
+        if cached is None or cached[0] is not ledger or cached[1] != ledger.links_version:
+            cached = (ledger, ledger.links_version, index.bottleneck(ledger.residual))
+            self._bottleneck = cached
+        return cached[2]
+
+    def candidates(self, instance: Instance, job: Job, ledger: Ledger) -> Candidates:
+        """The paths on which ``job`` fits the ledger's resources now."""
+        index = self.index(instance)
+        free = np.array([ledger.free[n] for n in index.names], dtype=np.int64)
+        slots = free // job.gpus_per_stage
+        usable = np.array([jobf.fits(job, r.gpu_type) for r in instance.regions])
+        bottleneck = self._pair_bottleneck(index, ledger)
+        return Candidates(
+            feasible_paths(index, instance, job, slots, usable, bottleneck), slots, usable
+        )
+
+    def idle_candidates(
+        self, instance: Instance, job: Job, usable: npt.NDArray[np.bool_]
+    ) -> Candidates:
+        """The paths on which ``job`` fits an empty world: every GPU free, every link idle."""
+        index = self.index(instance)
+        bottleneck = index.idle if self.bandwidth else None
+        slots = np.array([r.gpus for r in instance.regions], dtype=np.int64) // job.gpus_per_stage
+        return Candidates(
+            feasible_paths(index, instance, job, slots, usable, bottleneck), slots, usable
+        )

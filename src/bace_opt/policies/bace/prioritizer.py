@@ -23,9 +23,24 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from bace_opt.policies.base import usable_regions
-from bace_opt.world import Instance, Job, Snapshot
+from bace_opt.core.world import Instance, Job, Snapshot
+from bace_opt.formulas import job as jobf
+
+
+class Ordering(Protocol):
+    """Which waiting job BACE-Pipe tries first."""
+
+    def order(self, snapshot: Snapshot) -> Sequence[Job]: ...
+
+
+@dataclass(frozen=True)
+class ArrivalOrder:
+    """First come, first served: the ablation ``bace-no-priority``."""
+
+    def order(self, snapshot: Snapshot) -> Sequence[Job]:
+        return snapshot.waiting
 
 
 @dataclass(frozen=True)
@@ -55,12 +70,12 @@ class Prioritizer:
     def traits(self, instance: Instance, job: Job) -> JobTraits:
         known = self._traits.get(job.name)
         if known is None:
-            fastest = max(usable_regions(instance, job), key=lambda r: r.gpu_type.peak_tflops)
+            fastest = jobf.fastest_usable(instance, job).gpu_type
             capacity = instance.network.capacity
             mean_link = statistics.fmean(capacity.values()) if capacity else 1.0
             known = JobTraits(
-                compute_h=instance.run_time(job, fastest.gpu_type) / 3600.0,
-                bandwidth_ratio=instance.need_gbps(job, fastest.gpu_type) / mean_link,
+                compute_h=jobf.ideal_run_time_s(instance, job, fastest) / 3600.0,
+                bandwidth_ratio=jobf.need_gbps(instance, job, fastest.peak_tflops) / mean_link,
             )
             self._traits[job.name] = known
         return known

@@ -20,11 +20,13 @@ import pandas as pd
 import yaml
 from pydantic import ValidationError
 
-from bace_opt import pipeline
-from bace_opt.catalog import catalog_model
-from bace_opt.energy import ConstantPrice, HourlyUtcPrice, PriceProfile, SeriesPrice
+from bace_opt.core.network import Link
+from bace_opt.core.prices import ConstantPrice, HourlyUtcPrice, PriceProfile, SeriesPrice
+from bace_opt.core.world import GpuType, Instance, Job, ModelProfile, Region, Snapshot
 from bace_opt.errors import InputError
-from bace_opt.schema import (
+from bace_opt.formulas import pipeline
+from bace_opt.io.catalog import catalog_model
+from bace_opt.io.schema import (
     PRICE_TAGS,
     HourlyUtcPriceSpec,
     InstanceFile,
@@ -32,8 +34,7 @@ from bace_opt.schema import (
     SeriesCsvPriceSpec,
     SnapshotFile,
 )
-from bace_opt.workload import generate_jobs, read_trace
-from bace_opt.world import GpuType, Instance, Job, Link, ModelProfile, Region, Snapshot
+from bace_opt.io.workload import generate_jobs, read_trace
 
 MAX_FILE_BYTES = 32 * 1024 * 1024
 MAX_CSV_BYTES = 64 * 1024 * 1024

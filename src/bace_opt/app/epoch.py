@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from bace_opt.checker import check_plan
+from bace_opt.core.placement import Placement
+from bace_opt.core.world import Snapshot
 from bace_opt.milp import SolveOptions, solve_epoch
-from bace_opt.placement import Placement
-from bace_opt.policies.bace import BacePipe, PriorityWeights
-from bace_opt.world import Snapshot
+from bace_opt.policies.bace import BacePipe, Prioritizer, PriorityWeights
 
 SOLVERS = ("milp", "greedy", "both")
 
@@ -56,7 +56,7 @@ def solve_snapshot(
     the fields. When the MILP fails or finds nothing, its entry carries the greedy plan, the
     status saying why, and ``fallback: greedy``."""
     policy = BacePipe.cheapest_path()
-    weights = policy.prioritizer.weights_of(snapshot)
+    weights = Prioritizer().weights_of(snapshot)
     tic = time.perf_counter()
     greedy = {p.job: p for p in policy.decide(snapshot)}
     greedy_s = time.perf_counter() - tic
@@ -108,7 +108,7 @@ def compare_epoch(
     Timings are wall-clock: ``greedy_s``, ``build_s`` (Pyomo model) and ``solve_s`` (both stages).
     """
     policy = BacePipe.cheapest_path(weights)
-    priority = policy.prioritizer.weights_of(snapshot)
+    priority = Prioritizer(weights or PriorityWeights()).weights_of(snapshot)
     tic = time.perf_counter()
     greedy_plan = policy.decide(snapshot)
     greedy_s = time.perf_counter() - tic

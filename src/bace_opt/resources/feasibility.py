@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bace_opt import pipeline
-from bace_opt.evaluate import estimate, link_use
-from bace_opt.network import Direction, direction_key
-from bace_opt.placement import Placement
-from bace_opt.world import Instance, Job
+from bace_opt.core.network import Direction, direction_key
+from bace_opt.core.placement import Placement
+from bace_opt.core.world import Instance, Job
+from bace_opt.formulas import job as jobf
+from bace_opt.resources.demand import Demand
 
 EPS_GBPS = 1e-9
 
@@ -40,9 +40,7 @@ def structure_problems(instance: Instance, job: Job, placement: Placement) -> li
         region = instance.region.get(name)
         if region is None:
             problems.append(f"region {name}: unknown")
-        elif not pipeline.fits_memory(
-            job.model.params, job.stages, job.gpus_per_stage, region.gpu_type.memory_gb
-        ):
+        elif not jobf.fits(job, region.gpu_type):
             problems.append(f"region {name}: a stage does not fit {region.gpu_type.name} memory")
     if problems:
         return problems
@@ -54,20 +52,16 @@ def structure_problems(instance: Instance, job: Job, placement: Placement) -> li
 
 
 def resource_problems(
-    instance: Instance,
-    job: Job,
-    placement: Placement,
-    free_gpus: Mapping[str, int],
-    residual_gbps: Mapping[Direction, float] | None,
+    demand: Demand, free_gpus: Mapping[str, int], residual_gbps: Mapping[Direction, float] | None
 ) -> list[str]:
-    """What the placement takes that is not free; bandwidth only when ``residual_gbps`` is given."""
+    """What ``demand`` takes that is not free; bandwidth only when ``residual_gbps`` is given."""
     problems: list[str] = []
-    for region, gpus in placement.gpus_by_region(job.gpus_per_stage).items():
+    for region, gpus in demand.gpus.items():
         if gpus > free_gpus[region]:
             problems.append(f"region {region}: needs {gpus} GPUs, {free_gpus[region]} free")
-    if residual_gbps is not None and placement.crossings:
-        need = estimate(instance, job, placement).need_gbps
-        for direction, times in sorted(link_use(instance, placement).items()):
+    if residual_gbps is not None and demand.uses:
+        need = demand.need_gbps
+        for direction, times in sorted(demand.uses.items()):
             if times * need > residual_gbps[direction] + EPS_GBPS:
                 problems.append(
                     f"link {direction_key(direction)}: needs {times * need:.4g} Gbit/s, "
@@ -82,8 +76,12 @@ def placement_problems(
     placement: Placement,
     free_gpus: Mapping[str, int],
     residual_gbps: Mapping[Direction, float] | None,
+    demand: Demand | None = None,
 ) -> list[str]:
-    """Every reason ``placement`` cannot be applied now (empty when it can)."""
-    return structure_problems(instance, job, placement) or resource_problems(
-        instance, job, placement, free_gpus, residual_gbps
-    )
+    """Every reason ``placement`` cannot be applied now (empty when it can); ``demand`` is
+    computed here unless the caller has it."""
+    problems = structure_problems(instance, job, placement)
+    if problems:
+        return problems
+    demand = demand or Demand.of(instance, job, placement)
+    return resource_problems(demand, free_gpus, residual_gbps)

@@ -15,7 +15,17 @@ from types import MappingProxyType
 
 import networkx as nx
 
-from bace_opt.world import Link, Region
+
+@dataclass(frozen=True)
+class Link:
+    """A WAN link: ``gbps`` per direction (full duplex unless ``directed``), one-way latency."""
+
+    a: str
+    b: str
+    gbps: float
+    latency_ms: float
+    directed: bool = False
+
 
 Direction = tuple[str, str]
 """A link direction ``(from_region, to_region)``; written ``from>to`` in files."""
@@ -34,10 +44,10 @@ class RegionGraph:
     relays: bool
 
     @classmethod
-    def build(cls, regions: Iterable[Region], links: Iterable[Link], relays: bool) -> RegionGraph:
+    def build(cls, regions: Iterable[str], links: Iterable[Link], relays: bool) -> RegionGraph:
         graph = nx.DiGraph()
         for region in regions:
-            graph.add_node(region.name)
+            graph.add_node(region)
         for link in links:
             attrs = {"gbps": link.gbps, "latency_s": link.latency_ms / 1000.0}
             graph.add_edge(link.a, link.b, **attrs)

@@ -7,10 +7,24 @@ import os
 from pathlib import Path
 from typing import Any
 
-from bace_opt.energy import ConstantPrice, HourlyUtcPrice, PriceProfile, SeriesPrice
-from bace_opt.generate import job_record
-from bace_opt.network import direction_key
-from bace_opt.world import Instance, Snapshot
+from bace_opt.core.network import direction_key
+from bace_opt.core.prices import ConstantPrice, HourlyUtcPrice, PriceProfile, SeriesPrice
+from bace_opt.core.world import Instance, Job, Snapshot
+
+
+def job_record(job: Job) -> dict[str, Any]:
+    """A job as an instance file writes it."""
+    return {
+        "name": job.name,
+        "arrival_s": job.arrival_s,
+        "model": job.model.name,
+        "stages": job.stages,
+        "gpus_per_stage": job.gpus_per_stage,
+        "iterations": job.iterations,
+        "micro_batches": job.micro_batches,
+        "micro_batch_size": job.micro_batch_size,
+        "seq_len": job.seq_len,
+    }
 
 
 def _price(price: PriceProfile, folder: Path) -> Any:

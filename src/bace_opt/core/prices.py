@@ -135,22 +135,3 @@ class SeriesPrice:
 
     def range(self) -> tuple[float, float]:
         return (float(self.usd_per_kwh.min()), float(self.usd_per_kwh.max()))
-
-
-def mean_price(price: PriceProfile, t0: float, t1: float) -> float:
-    """Mean price over [t0, t1]; the price at t0 when the interval is empty."""
-    if t1 <= t0:
-        return price.price_at(t0)
-    return price.integral(t0, t1) / (t1 - t0)
-
-
-def energy_kwh(gpus: int, power_kw: float, pue: float, seconds: float) -> float:
-    """Facility energy of ``gpus`` GPUs at ``power_kw`` each for ``seconds``, PUE included."""
-    return gpus * power_kw * pue * seconds / HOUR_S
-
-
-def energy_cost_usd(
-    price: PriceProfile, gpus: int, power_kw: float, pue: float, t0: float, t1: float
-) -> float:
-    """Cost of running ``gpus`` GPUs over [t0, t1]: facility power integrated against price."""
-    return gpus * power_kw * pue * price.integral(t0, t1) / HOUR_S

@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from bace_opt.schema import ModelSpec
+from bace_opt.io.schema import ModelSpec
 
 
 @cache
@@ -22,7 +22,7 @@ def catalog_dir() -> Path:
     packaged = Path(str(resources.files("bace_opt"))) / "catalog"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parents[2] / "models"
+    return Path(__file__).resolve().parents[3] / "models"
 
 
 def catalog_names() -> list[str]:

@@ -9,10 +9,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bace_opt.metrics import JOB_COLUMNS, summarize
-from bace_opt.output import write_json_atomic, write_text_atomic
+from bace_opt.core.world import Instance
+from bace_opt.io.write import write_json_atomic, write_text_atomic
+from bace_opt.report.metrics import JOB_COLUMNS, summarize
 from bace_opt.sim import SimulationResult
-from bace_opt.world import Instance
 
 
 def _cell(value: Any) -> str:

@@ -8,23 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from bace_opt.errors import InputError
-from bace_opt.loading import parse_instance, read_document
-from bace_opt.world import Job
-
-
-def job_record(job: Job) -> dict[str, Any]:
-    """A job as an instance file writes it."""
-    return {
-        "name": job.name,
-        "arrival_s": job.arrival_s,
-        "model": job.model.name,
-        "stages": job.stages,
-        "gpus_per_stage": job.gpus_per_stage,
-        "iterations": job.iterations,
-        "micro_batches": job.micro_batches,
-        "micro_batch_size": job.micro_batch_size,
-        "seq_len": job.seq_len,
-    }
+from bace_opt.io.documents import job_record
+from bace_opt.io.read import parse_instance, read_document
 
 
 def _rebase_price_paths(doc: dict[str, Any], spec_dir: Path, out_dir: Path) -> None:

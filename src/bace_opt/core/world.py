@@ -12,13 +12,9 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from functools import cached_property
 from types import MappingProxyType
-from typing import TYPE_CHECKING
 
-from bace_opt import pipeline
-from bace_opt.energy import HOUR_S, PriceProfile, mean_price
-
-if TYPE_CHECKING:
-    from bace_opt.network import RegionGraph
+from bace_opt.core.network import Link, RegionGraph
+from bace_opt.core.prices import PriceProfile
 
 
 @dataclass(frozen=True)
@@ -40,22 +36,6 @@ class Region:
     gpu_type: GpuType
     pue: float
     price: PriceProfile
-
-    def usd_per_gpu_second(self, t0: float, t1: float) -> float:
-        """power · PUE · p̄ / 3600: what one GPU here costs per second of a run whose prices are
-        averaged over [t0, t1] (the epoch cost's rate, DESIGN §3)."""
-        return self.gpu_type.power_kw * self.pue * mean_price(self.price, t0, t1) / HOUR_S
-
-
-@dataclass(frozen=True)
-class Link:
-    """A WAN link: ``gbps`` per direction (full duplex unless ``directed``), one-way latency."""
-
-    a: str
-    b: str
-    gbps: float
-    latency_ms: float
-    directed: bool = False
 
 
 @dataclass(frozen=True)
@@ -124,46 +104,7 @@ class Instance:
     @cached_property
     def network(self) -> RegionGraph:
         """The region graph with per-direction capacity and latency, and its routes."""
-        from bace_opt.network import RegionGraph
-
-        return RegionGraph.build(self.regions, self.links, relays=self.relays)
-
-    # The bound formulas: pipeline.py with this instance's constants filled in.
-
-    def stage_time(self, job: Job, gpu_type: GpuType) -> float:
-        """t_c of ``job`` when its slowest stage runs on ``gpu_type``."""
-        return self.stage_time_at(job, gpu_type.peak_tflops)
-
-    def stage_time_at(self, job: Job, peak_tflops: float) -> float:
-        """t_c of ``job`` when its slowest stage runs at ``peak_tflops``."""
-        return pipeline.stage_compute_time(
-            job.model.params,
-            job.micro_batch_size,
-            job.seq_len,
-            job.stages,
-            job.gpus_per_stage,
-            peak_tflops,
-            self.mfu,
-        )
-
-    def activation(self, job: Job) -> float:
-        """A: bytes crossing a stage boundary per micro-batch, each direction."""
-        return pipeline.activation_bytes(
-            job.micro_batch_size, job.seq_len, job.model.hidden, self.bytes_per_element
-        )
-
-    def need_gbps(self, job: Job, gpu_type: GpuType) -> float:
-        """Bandwidth each crossing of ``job`` needs when its slowest GPU type is ``gpu_type``."""
-        return pipeline.need_gbps(self.activation(job), self.stage_time(job, gpu_type))
-
-    def run_time(
-        self, job: Job, gpu_type: GpuType, crossing_latency_s: tuple[float, ...] = ()
-    ) -> float:
-        """D when every crossing gets at least ``need_gbps`` (so tau = t_c): the run time of a
-        bandwidth-feasible placement whose slowest GPU type is ``gpu_type``."""
-        tau = self.stage_time(job, gpu_type)
-        t_iter = pipeline.iteration_time(job.micro_batches, job.stages, tau, crossing_latency_s)
-        return pipeline.run_time(job.iterations, t_iter)
+        return RegionGraph.build([r.name for r in self.regions], self.links, relays=self.relays)
 
 
 @dataclass(frozen=True)

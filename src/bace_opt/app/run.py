@@ -8,13 +8,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from bace_opt import plots
-from bace_opt.output import write_text_atomic, write_yaml_atomic
+from bace_opt.core.world import Instance, Snapshot
+from bace_opt.io.documents import snapshot_document
+from bace_opt.io.write import write_text_atomic, write_yaml_atomic
 from bace_opt.policies import PolicyOptions, make_policy
-from bace_opt.results import csv_text, write_run
+from bace_opt.report import plots
+from bace_opt.report.files import csv_text, write_run
 from bace_opt.sim import SimulationOptions, SimulationResult, simulate
-from bace_opt.snapshots import snapshot_document
-from bace_opt.world import Instance, Snapshot
 
 SUMMARY_COLUMNS = (
     "policy",

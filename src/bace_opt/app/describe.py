@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from bace_opt.network import direction_key
-from bace_opt.world import Instance, Job, Snapshot
+from bace_opt.core.network import direction_key
+from bace_opt.core.world import Instance, Job, Snapshot
+from bace_opt.formulas import job as jobf
 
 Row = dict[str, str | int | float]
 
@@ -81,7 +82,7 @@ def describe(world: Instance | Snapshot) -> Description:
             "jobs": counts[shape],
         }
         for gpu in gpu_types:
-            row[f"need@{gpu.name}"] = round(instance.need_gbps(job, gpu), 3)
+            row[f"need@{gpu.name}"] = round(jobf.need_gbps(instance, job, gpu.peak_tflops), 3)
         job_mix.append(row)
     kind = "snapshot" if snapshot else "instance"
     total_gpus = sum(r.gpus for r in instance.regions)

@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bace_opt import pipeline
-from bace_opt.schema import MixEntry, WorkloadSpec
-from bace_opt.world import GpuType, Job, ModelProfile
+from bace_opt.core.world import GpuType, Job, ModelProfile
+from bace_opt.formulas import pipeline
+from bace_opt.io.schema import MixEntry, WorkloadSpec
 
 TRACE_COLUMNS = ("submit_offset_s", "duration_s", "num_gpus")
 
@@ -62,7 +62,7 @@ def _iterations(
     t_c = pipeline.stage_compute_time(
         model.params, entry.micro_batch_size, seq_len, stages, width, gpu.peak_tflops, mfu
     )
-    t_iter = pipeline.iteration_time(entry.micro_batches, stages, t_c)
+    t_iter = pipeline.iteration_time(entry.micro_batches, stages, t_c, 0.0)
     return max(1, round(target_s / t_iter))
 
 

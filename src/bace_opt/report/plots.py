@@ -13,9 +13,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from bace_opt.output import replace_atomic
+from bace_opt.core.world import Instance
+from bace_opt.io.write import replace_atomic
 from bace_opt.sim import SimulationResult
-from bace_opt.world import Instance
 
 
 def _save(fig: Figure, path: Path) -> Path:

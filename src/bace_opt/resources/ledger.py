@@ -1,0 +1,92 @@
+"""Free GPUs and residual bandwidth, as placements are taken and released.
+
+One ledger serves every part that accounts resources: the simulator (a run's whole life: take on
+start, release on finish), every greedy policy (one ``decide``: take as placements are chosen) and
+the MILP policy (replaying the solver's plan). What a placement holds is computed once, as a
+``Demand``, and the same numbers are released as were taken.
+
+Residual bandwidth may go below zero when a bandwidth-unaware policy oversubscribes a link (the
+simulator then shares it max-min fairly); what anyone reads is ``residual``, clamped at zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from bace_opt.core.network import Direction
+from bace_opt.core.placement import Placement
+from bace_opt.core.world import Instance, Job, Snapshot
+from bace_opt.resources.demand import Demand
+from bace_opt.resources.feasibility import placement_problems, resource_problems
+
+
+@dataclass
+class Ledger:
+    """Free GPUs per region and residual Gbit/s per link direction."""
+
+    instance: Instance
+    free: dict[str, int]
+    _residual: dict[Direction, float]
+    links_version: int = 0
+    """Counts changes of the link reservations, so a reader may cache what it derives from them."""
+    _view: MappingProxyType[Direction, float] | None = field(default=None, repr=False)
+
+    @classmethod
+    def of(cls, snapshot: Snapshot) -> Ledger:
+        """The resources of an epoch, as its snapshot shows them."""
+        return cls(snapshot.instance, dict(snapshot.free_gpus), dict(snapshot.residual_gbps))
+
+    @classmethod
+    def idle(cls, instance: Instance) -> Ledger:
+        """Every GPU free, every link direction at full capacity."""
+        free = {r.name: r.gpus for r in instance.regions}
+        return cls(instance, free, dict(instance.network.capacity))
+
+    @property
+    def free_total(self) -> int:
+        return sum(self.free.values())
+
+    @property
+    def residual(self) -> Mapping[Direction, float]:
+        """Residual Gbit/s per link direction, never below zero (a read-only view)."""
+        if self._view is None:
+            self._view = MappingProxyType({d: max(v, 0.0) for d, v in self._residual.items()})
+        return self._view
+
+    def demand(self, job: Job, placement: Placement) -> Demand:
+        return Demand.of(self.instance, job, placement)
+
+    def problems(
+        self, job: Job, placement: Placement, demand: Demand, check_bandwidth: bool
+    ) -> list[str]:
+        """Every reason ``placement`` cannot start now: its shape, then what it takes that is not
+        free (bandwidth only when ``check_bandwidth``)."""
+        residual = self.residual if check_bandwidth else None
+        return placement_problems(self.instance, job, placement, self.free, residual, demand)
+
+    def admits(self, demand: Demand, check_bandwidth: bool) -> bool:
+        """Whether what ``demand`` takes is free now (bandwidth only when ``check_bandwidth``)."""
+        residual = self.residual if check_bandwidth else None
+        return not resource_problems(demand, self.free, residual)
+
+    def take(self, demand: Demand) -> None:
+        for region, gpus in demand.gpus.items():
+            self.free[region] -= gpus
+        if demand.uses:
+            for direction, times in demand.uses.items():
+                self._residual[direction] -= times * demand.need_gbps
+            self._links_changed()
+
+    def release(self, demand: Demand) -> None:
+        for region, gpus in demand.gpus.items():
+            self.free[region] += gpus
+        if demand.uses:
+            for direction, times in demand.uses.items():
+                self._residual[direction] += times * demand.need_gbps
+            self._links_changed()
+
+    def _links_changed(self) -> None:
+        self._view = None
+        self.links_version += 1
