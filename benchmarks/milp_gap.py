@@ -109,7 +109,7 @@ def snapshot_of(size: str, seed: int) -> Snapshot:
 def cell(size: str, seed: int, time_limit: float, warm: bool) -> dict[str, Any]:
     snapshot = snapshot_of(size, seed)
     options = SolveOptions(time_limit_s=time_limit, warm_start=warm, threads=2)
-    row = compare_epoch(snapshot, options)
+    row = compare_epoch(snapshot, options).row()
     return {
         "size": size,
         "seed": seed,

@@ -54,7 +54,7 @@ def cell(regions: int, jobs: int, load: float, policy: str) -> dict[str, Any]:
     tic = time.perf_counter()
     result = simulate(instance, make_policy(policy, seed=0))
     wall = time.perf_counter() - tic
-    summary = summarize(policy, result.records, result.totals)
+    summary = summarize(policy, result.records, result.totals).as_dict()
     finished = summary["jobs_finished"]
     events = len(instance.jobs) + finished  # arrivals and completions
     return {

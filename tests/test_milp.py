@@ -25,7 +25,7 @@ from bace_opt.io.write import write_yaml_atomic
 from bace_opt.milp import SolveOptions, Status, solve_epoch
 from bace_opt.milp.build import build_model
 from bace_opt.milp.data import epoch_data
-from bace_opt.milp.solve import solve_lexicographic
+from bace_opt.milp.lexicographic import solve_lexicographic
 from bace_opt.policies import make_policy
 from bace_opt.policies.bace import BacePipe, Prioritizer
 from bace_opt.resources.feasibility import placement_problems
@@ -103,14 +103,14 @@ def test_milp_equals_exhaustive_search(doc: dict) -> None:
         weight, cost = exhaustive(snapshot, weights)
     except TooLarge:
         assume(False)
-    result, _ = solve_epoch(snapshot, weights, OPTIONS)
+    result = solve_epoch(snapshot, weights, OPTIONS)
     assert result.status == Status.OPTIMAL
     check = check_plan(snapshot, result.plan.values(), weights)
     assert check.feasible, check.problems
     assert check.weight == pytest.approx(weight, rel=1e-9, abs=1e-12)
     unit = 1.0 / result.objective_scale  # the model's cost unit in $: tolerances act there
     assert check.cost_usd == pytest.approx(cost, rel=1e-6, abs=1e-5 * unit)
-    assert result.objective == pytest.approx(
+    assert result.model_objective == pytest.approx(
         check.cost_usd * result.objective_scale, rel=1e-6, abs=1e-5
     )
 
@@ -122,7 +122,7 @@ def test_milp_equals_exhaustive_on_shipped_worlds(name: str, seed: int) -> None:
     snapshot = partly_busy(instance, seed)
     weights = Prioritizer().weights_of(snapshot)
     weight, cost = exhaustive(snapshot, weights)
-    result, _ = solve_epoch(snapshot, weights, OPTIONS)
+    result = solve_epoch(snapshot, weights, OPTIONS)
     check = check_plan(snapshot, result.plan.values(), weights)
     assert (check.weight, check.cost_usd) == (pytest.approx(weight), pytest.approx(cost, rel=1e-6))
 
@@ -135,7 +135,7 @@ def test_milp_never_worse_than_greedy(doc: dict) -> None:
     policy = BacePipe()
     weights = Prioritizer().weights_of(snapshot)
     greedy = check_plan(snapshot, policy.decide(snapshot).placements, weights)
-    result, _ = solve_epoch(
+    result = solve_epoch(
         snapshot, weights, OPTIONS, start={p.job: p for p in policy.decide(snapshot)}
     )
     exact = check_plan(snapshot, result.plan.values(), weights)
@@ -219,7 +219,7 @@ def test_time_limit_reports_incumbent_and_bound() -> None:
     policy = BacePipe()
     weights = Prioritizer().weights_of(snapshot)
     start = {p.job: p for p in policy.decide(snapshot)}
-    result, _ = solve_epoch(snapshot, weights, SolveOptions(time_limit_s=0.05), start=start)
+    result = solve_epoch(snapshot, weights, SolveOptions(time_limit_s=0.05), start=start)
     assert result.status in (Status.TIME_LIMIT, Status.OPTIMAL)
     if result.status == Status.TIME_LIMIT:
         assert result.plan, "with the greedy MIP start there is always an incumbent"
@@ -294,19 +294,21 @@ def test_wrong_mip_start_objective_is_caught() -> None:
     instance = parse_instance(PRESOLVE_START_WORLD, Path("."))
     snapshot = partly_busy(instance, len(str(PRESOLVE_START_WORLD)))
     weights = Prioritizer().weights_of(snapshot)
-    result, _ = solve_epoch(snapshot, weights, OPTIONS)
+    result = solve_epoch(snapshot, weights, OPTIONS)
     _, cost = exhaustive(snapshot, weights)
     check = check_plan(snapshot, result.plan.values(), weights)
     assert result.status == Status.OPTIMAL
     assert check.cost_usd == pytest.approx(cost, rel=1e-6)
-    assert result.objective == pytest.approx(check.cost_usd * result.objective_scale, rel=1e-6)
+    assert result.model_objective == pytest.approx(
+        check.cost_usd * result.objective_scale, rel=1e-6
+    )
 
 
 def test_watchdog_stops_a_solve_that_overruns_its_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     """With a grace of minus the limit, the watchdog's deadline is the start of the solve: HiGHS
     (given 60 s) must be stopped at its first interrupt check and the result be a time limit —
     with a feasible incumbent, or with none (then the caller falls back to greedy)."""
-    import bace_opt.milp.solve as solve_module
+    import bace_opt.milp.solver as solver_module
     from bace_opt.app.epoch import solve_snapshot
     from bace_opt.io.read import load_snapshot
 
@@ -315,9 +317,9 @@ def test_watchdog_stops_a_solve_that_overruns_its_limit(monkeypatch: pytest.Monk
     weights = Prioritizer().weights_of(snapshot)
     start = {p.job: p for p in policy.decide(snapshot)}
     greedy = check_plan(snapshot, start.values(), weights)
-    monkeypatch.setattr(solve_module, "WATCHDOG_GRACE_S", -60.0)
-    result, _ = solve_epoch(snapshot, weights, SolveOptions(time_limit_s=60, threads=1), start)
-    assert result.time_s < 10, "stopped by the watchdog, not by HiGHS's 60 s limit"
+    monkeypatch.setattr(solver_module, "WATCHDOG_GRACE_S", -60.0)
+    result = solve_epoch(snapshot, weights, SolveOptions(time_limit_s=60, threads=1), start)
+    assert result.solve_s < 10, "stopped by the watchdog, not by HiGHS's 60 s limit"
     assert result.status == Status.TIME_LIMIT, result.message
     if result.plan:
         exact = check_plan(snapshot, result.plan.values(), weights)
@@ -325,8 +327,9 @@ def test_watchdog_stops_a_solve_that_overruns_its_limit(monkeypatch: pytest.Monk
     else:
         assert "before any solution" in result.message
         report = solve_snapshot(snapshot, "milp", SolveOptions(time_limit_s=60, threads=1))
-        assert report["milp"]["fallback"] == "greedy"
-        assert report["milp"]["weight_sum"] == pytest.approx(greedy.weight)
+        assert report.milp is not None and report.milp.fallback
+        assert report.to_json()["milp"]["fallback"] == "greedy"
+        assert report.milp.weight_sum == pytest.approx(greedy.weight)
 
 
 def test_solves_with_different_thread_counts_in_one_process() -> None:
@@ -337,7 +340,87 @@ def test_solves_with_different_thread_counts_in_one_process() -> None:
     weights = Prioritizer().weights_of(snapshot)
     objectives = []
     for threads in (2, 1, None, 1):
-        result, _ = solve_epoch(snapshot, weights, SolveOptions(time_limit_s=20, threads=threads))
+        result = solve_epoch(snapshot, weights, SolveOptions(time_limit_s=20, threads=threads))
         assert result.status == Status.OPTIMAL, (threads, result.message)
-        objectives.append(result.objective)
+        objectives.append(result.model_objective)
     assert objectives == pytest.approx([objectives[0]] * 4)
+
+
+def test_result_reports_dollars_and_model_units() -> None:
+    instance = load_instance(INSTANCES / "tiny3.yaml")
+    snapshot = partly_busy(instance, 2)
+    weights = Prioritizer().weights_of(snapshot)
+    result = solve_epoch(snapshot, weights, OPTIONS)
+    assert result.status == Status.OPTIMAL and result.termination == "optimal"
+    assert result.has_solution and result.usable and result.build_s > 0
+    check = check_plan(snapshot, result.plan.values(), weights)
+    assert result.objective_usd == pytest.approx(check.cost_usd, rel=1e-6)
+    assert result.model_objective == pytest.approx(result.objective_usd * result.objective_scale)
+    assert result.gap is not None and result.gap == pytest.approx(0.0, abs=1e-6)
+    assert result.cost_bound_usd == pytest.approx(result.objective_usd, rel=1e-6)
+
+
+def test_build_hook_adds_a_family_after_the_standard_ones() -> None:
+    """``build_model(data, extra)``: the caller's constraints bind in the two-stage solve."""
+    instance = load_instance(INSTANCES / "tiny3.yaml")
+    snapshot = partly_busy(instance, 0)
+    weights = Prioritizer().weights_of(snapshot)
+    data = epoch_data(snapshot, weights)
+
+    def impossible(m: pyo.ConcreteModel, _: object) -> None:
+        assert m.cost is not None, "runs after the objectives exist"
+        m.impossible = pyo.Constraint(expr=sum(m.x[j] for j in m.JOBS) >= 99)
+
+    assert solve_lexicographic(build_model(data), data, OPTIONS).status == Status.OPTIMAL
+    result = solve_lexicographic(build_model(data, extra=impossible), data, OPTIONS)
+    assert result.status == Status.INFEASIBLE and result.plan == {}
+    assert result.termination in ("infeasible", "infeasibleOrUnbounded")
+
+
+def test_importing_the_milp_sets_no_process_state() -> None:
+    """The log filter for appsi's "kInterrupt" warning and the HiGHS scheduler bookkeeping arrive
+    with the first HiGHS backend; a second backend adds no second filter."""
+    import subprocess
+    import sys
+
+    code = (
+        "import logging\n"
+        "import bace_opt.milp, bace_opt.milp.solver as s\n"
+        "log = logging.getLogger('pyomo.contrib.appsi.solvers.highs')\n"
+        "assert not log.filters, log.filters\n"
+        "assert s._scheduler.cache_info().currsize == 0\n"
+        "s.HighsBackend(bace_opt.milp.SolveOptions())\n"
+        "s.HighsBackend(bace_opt.milp.SolveOptions())\n"
+        "assert s._scheduler().started\n"
+        "assert len(log.filters) == 1, log.filters\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("termination", "found", "status", "message"),
+    [
+        ("optimal", True, Status.OPTIMAL, None),
+        ("maxTimeLimit", True, Status.TIME_LIMIT, None),
+        ("interrupted", True, Status.TIME_LIMIT, None),
+        ("maxIterations", True, Status.TIME_LIMIT, None),
+        ("maxTimeLimit", False, Status.TIME_LIMIT, "time limit reached before any solution"),
+        ("interrupted", False, Status.ERROR, "solver ended with interrupted"),
+        ("infeasible", False, Status.INFEASIBLE, "the solver reports infeasible"),
+        ("infeasibleOrUnbounded", False, Status.INFEASIBLE, "reports infeasibleOrUnbounded"),
+        ("unbounded", False, Status.ERROR, "solver ended with unbounded"),
+        ("error", False, Status.ERROR, "solver ended with error"),
+    ],
+)
+def test_appsi_termination_maps_to_our_status(
+    termination: str, found: bool, status: Status, message: str | None
+) -> None:
+    from bace_opt.milp.solver import SolveFailure, _appsi_status
+
+    if message is None:
+        assert _appsi_status(termination, found) == status
+        return
+    with pytest.raises(SolveFailure, match=message) as failure:
+        _appsi_status(termination, found)
+    assert failure.value.status == status and failure.value.termination == termination

@@ -21,7 +21,7 @@ from bace_opt.cli import app
 from bace_opt.io.read import read_document
 from bace_opt.sweeps import load_sweep, report, run_sweep
 from bace_opt.sweeps.cells import TIMING_COLUMNS, expand, scaled_document
-from bace_opt.sweeps.report import mean_ci
+from bace_opt.sweeps.stats import mean_ci
 from tests.conftest import INSTANCES, ROOT
 
 SNAPSHOTS = ROOT / "benchmarks" / "snapshots"

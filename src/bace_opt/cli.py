@@ -22,18 +22,17 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from bace_opt.app.describe import Row, describe
-from bace_opt.app.generate import expand_workload
+from bace_opt.app.describe import describe
+from bace_opt.app.generate import generate_instance
 from bace_opt.core.world import Snapshot
 from bace_opt.errors import InputError
 from bace_opt.io.read import load_any, load_instance, load_snapshot
 from bace_opt.io.schema import InstanceFile
-from bace_opt.io.write import write_json_atomic, write_text_atomic, write_yaml_atomic
-from bace_opt.policies import PolicyOptions, make_policy, policy_names
-from bace_opt.policies.bace import PriorityWeights
-from bace_opt.policies.registry import MILP_TIME_LIMIT_S, parse_weights
+from bace_opt.io.write import write_json_atomic
+from bace_opt.policies import policy_entry, policy_names
+from bace_opt.policies.registry import MILP_TIME_LIMIT_S
+from bace_opt.report.terminal import rows_table, summary_table
 
 app = typer.Typer(
     name="bace-opt",
@@ -89,18 +88,6 @@ def _main(
         logging.getLogger("bace_opt").setLevel(logging.DEBUG)
 
 
-def _table(title: str, rows: list[Row]) -> Table:
-    table = Table(title=title, title_justify="left", show_lines=False)
-    if not rows:
-        return table
-    for key in rows[0]:
-        numeric = isinstance(rows[0][key], int | float)
-        table.add_column(key, justify="right" if numeric else "left")
-    for row in rows:
-        table.add_row(*(f"{v:g}" if isinstance(v, float) else str(v) for v in row.values()))
-    return table
-
-
 @app.command()
 @handled
 def validate(file: FileArg) -> None:
@@ -116,14 +103,14 @@ def info(file: FileArg) -> None:
     world = load_any(file)
     d = describe(world)
     out.print(d.headline, markup=False, highlight=False)
-    out.print(_table("Regions (price in $/kWh)", d.regions))
-    out.print(_table("Link directions", d.links))
+    out.print(rows_table("Regions (price in $/kWh)", d.regions))
+    out.print(rows_table("Link directions", d.links))
     if d.job_mix:
         title = (
             "Job mix: S stages × g GPUs, M micro-batches of b × L tokens; "
             "need@T = Gbit/s per crossing when the slowest stage runs on T"
         )
-        out.print(_table(title, d.job_mix))
+        out.print(rows_table(title, d.job_mix))
     if isinstance(world, Snapshot):
         out.print(f"epoch time: {world.time_s:g} s")
 
@@ -152,11 +139,7 @@ def generate(
     count: Annotated[int | None, typer.Option(help="Override the number of jobs.", min=1)] = None,
 ) -> None:
     """Draw a seeded workload into an instance file with explicit jobs (same seed, same file)."""
-    document, drawn = expand_workload(spec, out_file, seed=seed, count=count)
-    if out_file.suffix.lower() == ".json":
-        write_text_atomic(out_file, json.dumps(document, indent=2, default=str) + "\n")
-    else:
-        write_yaml_atomic(out_file, document)
+    drawn = generate_instance(spec, out_file, seed=seed, count=count)
     out.print(f"wrote {out_file}: {drawn} jobs drawn", markup=False, highlight=False)
 
 
@@ -192,40 +175,6 @@ DumpOption = Annotated[
     typer.Option("--dump-snapshots", help="Write every epoch's snapshot file into this folder."),
 ]
 
-SUMMARY_VIEW = (
-    ("policy", "policy", "{}"),
-    ("finished", "jobs_finished", "{}"),
-    ("avg JCT h", "avg_jct_s", "hours"),
-    ("p95 JCT h", "p95_jct_s", "hours"),
-    ("avg wait h", "avg_wait_s", "hours"),
-    ("makespan h", "makespan_s", "hours"),
-    ("cost $", "total_cost_usd", "{:,.2f}"),
-    ("energy kWh", "total_energy_kwh", "{:,.0f}"),
-    ("stalled", "jobs_stalled", "{}"),
-    ("GPU util", "gpu_utilization", "{:.3f}"),
-    ("link util", "link_utilization", "{:.3f}"),
-    ("epochs", "epochs", "{}"),
-    ("policy s", "policy_time_s", "{:.3f}"),
-)
-
-
-def _summary_table(summaries: list[dict[str, Any]]) -> Table:
-    table = Table(title="Results", title_justify="left")
-    for label, _, _ in SUMMARY_VIEW:
-        table.add_column(label, justify="left" if label == "policy" else "right")
-    for s in summaries:
-        cells = []
-        for _, key, fmt in SUMMARY_VIEW:
-            value = s.get(key)
-            if value is None:
-                cells.append("–")
-            elif fmt == "hours":
-                cells.append(f"{value / 3600:.2f}")
-            else:
-                cells.append(fmt.format(value))
-        table.add_row(*cells)
-    return table
-
 
 @contextmanager
 def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
@@ -246,11 +195,6 @@ def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
         yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
-def _policy_options(seed: int, weights: str | None, milp_time_limit: float) -> PolicyOptions:
-    chosen = parse_weights(weights) if weights else PriorityWeights()
-    return PolicyOptions(seed, chosen, milp_time_limit)
-
-
 @app.command()
 @handled
 def run(
@@ -265,15 +209,15 @@ def run(
     milp_time_limit: MilpLimitOption = MILP_TIME_LIMIT_S,
 ) -> None:
     """Simulate one policy: DIR/jobs.csv, DIR/summary.json and DIR/timeline.csv."""
-    from bace_opt.app.run import RunSettings, run_policy
+    from bace_opt.app.run import RunSettings, policy_options, run_policy
 
-    make_policy(policy)
+    policy_entry(policy)
     instance = load_instance(instance_file)
-    options = _policy_options(seed, weights, milp_time_limit)
+    options = policy_options(seed, weights, milp_time_limit)
     with _progress(policy) as update:
         settings = RunSettings(seed, epoch_s, timing, dump_snapshots, update, options)
         _, summary = run_policy(instance, policy, out_dir, settings)
-    out.print(_summary_table([summary]))
+    out.print(summary_table([summary]))
     out.print(
         f"wrote {out_dir}/jobs.csv, summary.json, timeline.csv", markup=False, highlight=False
     )
@@ -294,19 +238,15 @@ def compare(
     figures: Annotated[bool, typer.Option("--plots/--no-plots", help="Write PNG plots.")] = True,
 ) -> None:
     """The same world for each policy: a side-by-side table, DIR/summary.csv and PNG plots."""
-    from bace_opt.app.run import RunSettings, compare_policies
+    from bace_opt.app.run import RunSettings, compare_policies, policy_list, policy_options
 
-    names = [p.strip() for p in policies.split(",") if p.strip()]
-    if not names:
-        raise InputError(["--policies: give at least one policy name"])
-    for name in names:
-        make_policy(name)
+    names = policy_list(policies)
     instance = load_instance(instance_file)
-    options = _policy_options(seed, weights, milp_time_limit)
+    options = policy_options(seed, weights, milp_time_limit)
     with _progress("compare") as update:
         settings = RunSettings(seed, epoch_s, timing, dump_snapshots, update, options)
         summaries = compare_policies(instance, names, out_dir, settings, figures)
-    out.print(_summary_table(summaries))
+    out.print(summary_table(summaries))
     out.print(
         f"wrote {out_dir}/summary.csv" + (" and plots" if figures else ""),
         markup=False,
@@ -345,30 +285,14 @@ def epoch(
         raise InputError([f"--solver: must be one of {', '.join(SOLVERS)}, not '{solver}'"])
     snapshot = load_snapshot(snapshot_file)
     options = SolveOptions(backend, time_limit, gap, threads, not no_warm_start)
-    result = solve_snapshot(snapshot, solver, options, write_lp)
-    rows: list[Row] = []
-    for name in ("greedy", "milp"):
-        if name in result:
-            r = result[name]
-            rows.append(
-                {
-                    "solver": name,
-                    "status": r["status"],
-                    "admitted": len(r["admitted"]),
-                    "weight": round(r["weight_sum"], 6),
-                    "cost $": round(r["cost_usd"], 6),
-                    "bound": "–" if r["bound"] is None else f"{r['bound']:.6g}",
-                    "time s": round(r["time_s"], 3),
-                }
-            )
-            if r.get("fallback"):
-                err.print(
-                    f"MILP {r['status']}: {r.get('message')}; reporting the greedy plan",
-                    markup=False,
-                )
-    out.print(_table(f"Epoch at t={snapshot.time_s:g} s, {len(snapshot.waiting)} waiting", rows))
+    report = solve_snapshot(snapshot, solver, options, write_lp)
+    for _, r in report.solvers():
+        if r.fallback:
+            err.print(f"MILP {r.status}: {r.message}; reporting the greedy plan", markup=False)
+    title = f"Epoch at t={snapshot.time_s:g} s, {len(snapshot.waiting)} waiting"
+    out.print(rows_table(title, report.rows()))
     if out_file:
-        write_json_atomic(out_file, result)
+        write_json_atomic(out_file, report.to_json())
 
 
 @app.command()

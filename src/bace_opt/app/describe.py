@@ -22,7 +22,7 @@ class Description:
     job_mix: list[Row]
 
 
-def _shape(job: Job) -> tuple[str, int, int, int, int, int]:
+def _mix_key(job: Job) -> tuple[str, int, int, int, int, int]:
     return (
         job.model.name,
         job.stages,
@@ -64,10 +64,10 @@ def describe(world: Instance | Snapshot) -> Description:
             row["residual_gbps"] = round(snapshot.residual_gbps[direction], 3)
         links.append(row)
     jobs = snapshot.waiting if snapshot else instance.jobs
-    counts = Counter(_shape(j) for j in jobs)
+    counts = Counter(_mix_key(j) for j in jobs)
     first: dict[tuple[str, int, int, int, int, int], Job] = {}
     for job in jobs:
-        first.setdefault(_shape(job), job)
+        first.setdefault(_mix_key(job), job)
     gpu_types = sorted({r.gpu_type for r in instance.regions}, key=lambda g: g.name)
     job_mix: list[Row] = []
     for shape in sorted(counts):

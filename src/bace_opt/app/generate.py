@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from bace_opt.errors import InputError
 from bace_opt.io.documents import job_record
 from bace_opt.io.read import parse_instance, read_document
+from bace_opt.io.write import write_text_atomic, write_yaml_atomic
 
 
 def _rebase_price_paths(doc: dict[str, Any], spec_dir: Path, out_dir: Path) -> None:
@@ -44,3 +46,16 @@ def expand_workload(
     out["jobs"] = list(doc.get("jobs", [])) + drawn
     _rebase_price_paths(out, spec_path.parent, out_path.parent)
     return out, len(drawn)
+
+
+def generate_instance(
+    spec_path: Path, out_path: Path, seed: int | None = None, count: int | None = None
+) -> int:
+    """``bace-opt generate``: write the spec with its workload drawn into ``out_path`` (JSON by
+    its suffix, else YAML), atomically; returns how many jobs were drawn."""
+    document, drawn = expand_workload(spec_path, out_path, seed=seed, count=count)
+    if out_path.suffix.lower() == ".json":
+        write_text_atomic(out_path, json.dumps(document, indent=2, default=str) + "\n")
+    else:
+        write_yaml_atomic(out_path, document)
+    return drawn

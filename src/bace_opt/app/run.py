@@ -9,32 +9,16 @@ from pathlib import Path
 from typing import Any
 
 from bace_opt.core.world import Instance, Snapshot
+from bace_opt.errors import InputError
 from bace_opt.io.documents import snapshot_document
 from bace_opt.io.write import write_text_atomic, write_yaml_atomic
-from bace_opt.policies import PolicyOptions, make_policy
+from bace_opt.policies import PolicyOptions, make_policy, policy_entry
+from bace_opt.policies.bace import PriorityWeights
+from bace_opt.policies.registry import parse_weights
 from bace_opt.report import plots
+from bace_opt.report.columns import COMPARE_COLUMNS
 from bace_opt.report.files import csv_text, write_run
 from bace_opt.sim import SimulationOptions, SimulationResult, simulate
-
-SUMMARY_COLUMNS = (
-    "policy",
-    "jobs",
-    "jobs_finished",
-    "avg_jct_s",
-    "p50_jct_s",
-    "p95_jct_s",
-    "p99_jct_s",
-    "avg_wait_s",
-    "makespan_s",
-    "total_energy_kwh",
-    "total_cost_usd",
-    "total_stall_s",
-    "jobs_stalled",
-    "gpu_utilization",
-    "link_utilization",
-    "epochs",
-    "policy_time_s",
-)
 
 
 @dataclass(frozen=True)
@@ -48,6 +32,22 @@ class RunSettings:
     on_progress: Callable[[int, int], None] | None = None
     policy: PolicyOptions | None = None
     """Seed, priority weights and MILP limit for the policy (default: from ``seed``)."""
+
+
+def policy_options(seed: int, weights: str | None, milp_time_limit_s: float) -> PolicyOptions:
+    """The policy's options from the command line (``--weights aging=0.25,length=1,...``)."""
+    chosen = parse_weights(weights) if weights else PriorityWeights()
+    return PolicyOptions(seed, chosen, milp_time_limit_s)
+
+
+def policy_list(text: str) -> list[str]:
+    """``--policies a,b,c`` → known policy names, in order (``InputError`` for none or unknown)."""
+    names = [p.strip() for p in text.split(",") if p.strip()]
+    if not names:
+        raise InputError(["--policies: give at least one policy name"])
+    for name in names:
+        policy_entry(name)
+    return names
 
 
 def _dumper(folder: Path) -> Callable[[Snapshot], None]:
@@ -93,8 +93,8 @@ def compare_policies(
         )
         results.append(result)
         summaries.append(summary)
-    rows = ([s.get(c) for c in SUMMARY_COLUMNS] for s in summaries)
-    write_text_atomic(out / "summary.csv", csv_text(SUMMARY_COLUMNS, rows))
+    rows = ([s.get(c) for c in COMPARE_COLUMNS] for s in summaries)
+    write_text_atomic(out / "summary.csv", csv_text(COMPARE_COLUMNS, rows))
     if figures:
         plots.jct_cdf(results, out / "jct_cdf.png")
         plots.cost_energy(summaries, out / "cost_energy.png")

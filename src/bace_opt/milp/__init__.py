@@ -1,16 +1,19 @@
-"""The exact epoch MILP: data (no Pyomo) → build (one ``add_*`` per family) → solve (the only
-solver contact) → extract. ``solve_epoch`` runs the four and returns our own result type."""
+"""The exact epoch MILP: data (no Pyomo) → build (one ``add_*`` per family) → solve (two stages,
+``lexicographic``; the only solver contact is ``solver``) → extract. ``solve_epoch`` runs them and
+returns our own result type (``result``)."""
 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from bace_opt.core.placement import Placement
 from bace_opt.core.world import Snapshot
 from bace_opt.milp.build import build_model
 from bace_opt.milp.data import epoch_data
-from bace_opt.milp.solve import SolveOptions, SolveResult, Status, solve_lexicographic
+from bace_opt.milp.lexicographic import solve_lexicographic
+from bace_opt.milp.result import SolveOptions, SolveResult, Status
 
 __all__ = ["SolveOptions", "SolveResult", "Status", "solve_epoch"]
 
@@ -21,15 +24,24 @@ def solve_epoch(
     options: SolveOptions | None = None,
     start: dict[str, Placement] | None = None,
     write_lp: Path | None = None,
-) -> tuple[SolveResult, float]:
-    """The lexicographically best decision for ``snapshot``; also returns the build time (s)."""
+) -> SolveResult:
+    """The lexicographically best decision for ``snapshot``; ``build_s`` is the time to build it.
+
+    ``start`` (e.g. the greedy plan) is the MIP start; ``write_lp`` gets the cost stage's model."""
     options = options or SolveOptions()
     tic = time.perf_counter()
     data = epoch_data(snapshot, weights)
     if not any(j.blocks for j in data.jobs):
         return SolveResult(
-            Status.OPTIMAL, {}, 0.0, 0.0, 0.0, 0.0, 0.0, "no waiting job fits the free resources"
-        ), time.perf_counter() - tic
+            status=Status.OPTIMAL,
+            objective_usd=0.0,
+            model_objective=0.0,
+            bound=0.0,
+            weight=0.0,
+            weight_bound=0.0,
+            build_s=time.perf_counter() - tic,
+            message="no waiting job fits the free resources",
+        )
     model = build_model(data)
     build_s = time.perf_counter() - tic
-    return solve_lexicographic(model, data, options, start, write_lp), build_s
+    return replace(solve_lexicographic(model, data, options, start, write_lp), build_s=build_s)

@@ -20,6 +20,7 @@ under ``admission_floor``: Σ w_j x_j ≥ floor — the lexicographic order as t
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import pyomo.environ as pyo
 
@@ -302,8 +303,17 @@ def add_objectives(m: pyo.ConcreteModel, data: EpochData) -> None:
         m.admission_floor.deactivate()
 
 
-def build_model(data: EpochData) -> pyo.ConcreteModel:
-    """The complete model; read this function as the formulation's table of contents."""
+Extra = Callable[[pyo.ConcreteModel, EpochData], None]
+"""A caller's own constraint family, added after the standard ones (see ``build_model``)."""
+
+
+def build_model(data: EpochData, extra: Extra | None = None) -> pyo.ConcreteModel:
+    """The complete model; read this function as the formulation's table of contents.
+
+    ``extra(model, data)``, when given, runs last, after the objectives exist, to add constraints
+    (or components) of an experiment without editing this file — PyPSA's ``extra_functionality``.
+    It may use every set, variable and objective above; the two-stage solve then sees them as part
+    of the model (a constraint added here binds in both stages)."""
     m = pyo.ConcreteModel(name="bace_epoch")
     add_sets(m, data)
     add_variables(m, data)
@@ -316,4 +326,6 @@ def build_model(data: EpochData) -> pyo.ConcreteModel:
     add_cost_scale(m, data)
     add_epoch_cost(m, data)
     add_objectives(m, data)
+    if extra is not None:
+        extra(m, data)
     return m

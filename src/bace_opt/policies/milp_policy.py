@@ -42,7 +42,7 @@ class MilpPolicy:
         if not any(job.total_gpus <= free for job in snapshot.waiting):
             return greedy  # nothing can start: no model to build
         weights = self.prioritizer.weights_of(snapshot)
-        result, _ = solve_epoch(snapshot, weights, self.options, start={p.job: p for p in greedy})
+        result = solve_epoch(snapshot, weights, self.options, start={p.job: p for p in greedy})
         self.stats["milp_solves"] += 1
         if result.usable and self._fits(snapshot, result.plan):
             self.stats[

@@ -1,5 +1,6 @@
 """Write a run's results (DESIGN §5): ``jobs.csv``, ``summary.json`` and ``timeline.csv``, each
-atomically; floats in their shortest round-trip form, so equal runs give byte-identical files."""
+atomically; floats in their shortest round-trip form, so equal runs give byte-identical files.
+Headers and keys come from the declarations in ``report.columns``."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from typing import Any
 
 from bace_opt.core.world import Instance
 from bace_opt.io.write import write_json_atomic, write_text_atomic
-from bace_opt.report.metrics import JOB_COLUMNS, summarize
+from bace_opt.report.columns import JOB_COLUMNS, TIMELINE_TIME
+from bace_opt.report.metrics import summarize
 from bace_opt.sim import SimulationResult
 
 
@@ -33,14 +35,16 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 
 
 def write_run(instance: Instance, result: SimulationResult, folder: Path) -> dict[str, Any]:
-    """Write the three files of one run into ``folder``; returns the summary."""
-    summary = summarize(result.policy, result.records, result.totals)
+    """Write the three files of one run into ``folder``; returns what ``summary.json`` holds: the
+    summary metrics, the instance's name and the policy's counters (its ``stats``)."""
+    summary = summarize(result.policy, result.records, result.totals).as_dict()
     summary["instance"] = instance.name
     summary.update(result.policy_stats)
-    rows = ([r.row()[c] for c in JOB_COLUMNS] for r in result.records)
+    rows = (r.row() for r in result.records)
     write_text_atomic(folder / "jobs.csv", csv_text(JOB_COLUMNS, rows))
     regions = [r.name for r in instance.regions]
     timeline = ([t, *used] for t, used in result.timeline)
-    write_text_atomic(folder / "timeline.csv", csv_text(["time_s", *regions], timeline))
+    header = [TIMELINE_TIME.key, *regions]
+    write_text_atomic(folder / "timeline.csv", csv_text(header, timeline))
     write_json_atomic(folder / "summary.json", summary)
     return summary

@@ -1,29 +1,16 @@
 """Per-job records and the run summary of DESIGN §5 (avg and tail JCT, wait, makespan, energy,
-cost, GPU and link utilization, stall, epochs, policy time)."""
+cost, GPU and link utilization, stall, epochs, policy time): how they are computed. What each
+column means and where it appears is declared in ``report.columns``."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
 
-JOB_COLUMNS = (
-    "name",
-    "arrival_s",
-    "start_s",
-    "end_s",
-    "jct_s",
-    "wait_s",
-    "placement",
-    "crossings",
-    "stall_s",
-    "energy_kwh",
-    "cost_usd",
-    "status",
-)
-"""Columns of ``jobs.csv``, in order."""
+from bace_opt.report.columns import JOB_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -54,8 +41,9 @@ class JobRecord:
     def wait_s(self) -> float | None:
         return None if self.start_s is None else self.start_s - self.arrival_s
 
-    def row(self) -> dict[str, Any]:
-        return {column: getattr(self, column) for column in JOB_COLUMNS}
+    def row(self) -> tuple[Any, ...]:
+        """Its ``jobs.csv`` row, in ``JOB_COLUMNS`` order."""
+        return tuple(getattr(self, column) for column in JOB_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -74,12 +62,46 @@ class RunTotals:
     wall_time_s: float | None
 
 
+@dataclass(frozen=True)
+class RunSummary:
+    """The run summary: one field per metric declared in ``columns.SUMMARY``, in that order (a
+    test keeps the two equal). None where a quantity is undefined, e.g. no job finished.
+
+    The sums are Python sums, so with no finished job they are the int 0, as ``summary.json``
+    has always written them."""
+
+    policy: str
+    jobs: int
+    jobs_finished: int
+    jobs_never_ran: int
+    avg_jct_s: float | None
+    p50_jct_s: float | None
+    p95_jct_s: float | None
+    p99_jct_s: float | None
+    avg_wait_s: float | None
+    makespan_s: float
+    total_energy_kwh: float
+    total_cost_usd: float
+    total_stall_s: float
+    jobs_stalled: int
+    gpu_utilization: float | None
+    link_utilization: float | None
+    epochs: int
+    policy_time_s: float | None
+    wall_time_s: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields by name, in declaration order: ``summary.json``'s metrics and a sweep
+        cell's (values as they are; no copying or conversion)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
 def _percentile(values: np.ndarray, q: float) -> float | None:
     return float(np.percentile(values, q)) if len(values) else None
 
 
-def summarize(policy: str, records: Sequence[JobRecord], totals: RunTotals) -> dict[str, Any]:
-    """The ``summary.json`` fields (None where a quantity is undefined, e.g. no job finished)."""
+def summarize(policy: str, records: Sequence[JobRecord], totals: RunTotals) -> RunSummary:
+    """The run's summary metrics from its job records and the simulator's integrals."""
     done = [r for r in records if r.finished]
     jct = np.array([r.jct_s for r in done], dtype=float)
     wait = np.array([r.wait_s for r in done], dtype=float)
@@ -87,28 +109,28 @@ def summarize(policy: str, records: Sequence[JobRecord], totals: RunTotals) -> d
     last = max((r.end_s for r in done if r.end_s is not None), default=first)
     makespan = last - first
     span = makespan if makespan > 0 else None
-    return {
-        "policy": policy,
-        "jobs": len(records),
-        "jobs_finished": len(done),
-        "jobs_never_ran": len(records) - len(done),
-        "avg_jct_s": float(jct.mean()) if len(jct) else None,
-        "p50_jct_s": _percentile(jct, 50),
-        "p95_jct_s": _percentile(jct, 95),
-        "p99_jct_s": _percentile(jct, 99),
-        "avg_wait_s": float(wait.mean()) if len(wait) else None,
-        "makespan_s": makespan,
-        "total_energy_kwh": sum(r.energy_kwh for r in done),
-        "total_cost_usd": sum(r.cost_usd for r in done),
-        "total_stall_s": sum(r.stall_s for r in done),
-        "jobs_stalled": sum(1 for r in done if r.stall_s > 1e-6),
-        "gpu_utilization": totals.gpu_seconds / (totals.total_gpus * span) if span else None,
-        "link_utilization": (
+    return RunSummary(
+        policy=policy,
+        jobs=len(records),
+        jobs_finished=len(done),
+        jobs_never_ran=len(records) - len(done),
+        avg_jct_s=float(jct.mean()) if len(jct) else None,
+        p50_jct_s=_percentile(jct, 50),
+        p95_jct_s=_percentile(jct, 95),
+        p99_jct_s=_percentile(jct, 99),
+        avg_wait_s=float(wait.mean()) if len(wait) else None,
+        makespan_s=makespan,
+        total_energy_kwh=sum(r.energy_kwh for r in done),
+        total_cost_usd=sum(r.cost_usd for r in done),
+        total_stall_s=sum(r.stall_s for r in done),
+        jobs_stalled=sum(1 for r in done if r.stall_s > 1e-6),
+        gpu_utilization=totals.gpu_seconds / (totals.total_gpus * span) if span else None,
+        link_utilization=(
             totals.link_gbit / (totals.link_capacity_gbps * span)
             if span and totals.link_capacity_gbps > 0
             else None
         ),
-        "epochs": totals.epochs,
-        "policy_time_s": totals.policy_time_s,
-        "wall_time_s": totals.wall_time_s,
-    }
+        epochs=totals.epochs,
+        policy_time_s=totals.policy_time_s,
+        wall_time_s=totals.wall_time_s,
+    )

@@ -2,7 +2,9 @@
 or a Dask cluster, resumable, and a report over seeds.
 
 ``spec`` reads the sweep file, ``cells`` expands it and runs one cell, ``runner`` schedules cells
-and writes results, ``report`` turns a results folder into tables, plots and one HTML page.
+and writes results; ``stats`` computes the report's tables (means and CIs over seeds, paired
+reductions), ``figures`` draws its plots, and ``report`` turns a results folder into both and one
+HTML page.
 """
 
 from bace_opt.sweeps.report import report

@@ -19,7 +19,7 @@ import traceback
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from bace_opt.app.epoch import compare_epoch
 from bace_opt.core.world import Instance, Snapshot
@@ -239,10 +239,38 @@ def make_task(sweep: Sweep, cell: Cell) -> Task:
     return EpochTask(snapshot, solve, _weights(weights))
 
 
-def execute(task: Task) -> dict[str, Any]:
-    """Run one cell's task; never raises. Returns ``status`` ``ok`` with ``metrics`` (and, for a
-    simulation, every finished job's ``jct_s`` for the report's CDFs), or ``status`` ``error`` with
-    the error and the last lines of its traceback."""
+@dataclass(frozen=True)
+class CellOutcome:
+    """What running a cell gave: ``ok`` with its ``metrics`` (and, for a simulation, every
+    finished job's ``jct_s`` for the report's CDFs), or ``error`` with the error, the last lines
+    of its traceback where there is one, and how long it ran."""
+
+    status: Literal["ok", "error"]
+    metrics: Mapping[str, Any] | None = None
+    jct_s: tuple[float, ...] | None = None
+    error: str | None = None
+    traceback: str | None = None
+    cell_s: float | None = None
+
+    @classmethod
+    def failed(cls, exc: BaseException, prefix: str = "") -> CellOutcome:
+        return cls("error", error=f"{prefix}{type(exc).__name__}: {exc}")
+
+    def to_json(self) -> dict[str, Any]:
+        """The cell file's fields (those that are set)."""
+        out: dict[str, Any] = {"status": self.status}
+        if self.metrics is not None:
+            out["metrics"] = dict(self.metrics)
+        if self.jct_s is not None:
+            out["jct_s"] = list(self.jct_s)
+        for name in ("error", "traceback", "cell_s"):
+            if getattr(self, name) is not None:
+                out[name] = getattr(self, name)
+        return out
+
+
+def execute(task: Task) -> CellOutcome:
+    """Run one cell's task; never raises (a failing cell is recorded, the sweep goes on)."""
     tic = time.perf_counter()
     try:
         if isinstance(task, SimulationTask):
@@ -250,19 +278,19 @@ def execute(task: Task) -> dict[str, Any]:
             result = simulate(
                 task.instance, make_policy(task.policy, options=task.options), options
             )
-            metrics = summarize(task.policy, result.records, result.totals)
+            metrics = summarize(task.policy, result.records, result.totals).as_dict()
             metrics.update(result.policy_stats)
             del metrics["policy"]
             jct = [r.jct_s for r in result.records if r.jct_s is not None]
         else:
-            metrics = compare_epoch(task.snapshot, task.options, task.weights)
+            metrics = compare_epoch(task.snapshot, task.options, task.weights).row()
             jct = []
-    except Exception as exc:  # a failing cell is recorded, the sweep goes on
-        return {
-            "status": "error",
-            "error": f"{type(exc).__name__}: {exc}",
-            "traceback": traceback.format_exc(limit=-4),
-            "cell_s": time.perf_counter() - tic,
-        }
+    except Exception as exc:
+        return CellOutcome(
+            "error",
+            error=f"{type(exc).__name__}: {exc}",
+            traceback=traceback.format_exc(limit=-4),
+            cell_s=time.perf_counter() - tic,
+        )
     metrics["cell_s"] = time.perf_counter() - tic
-    return {"status": "ok", "metrics": metrics, "jct_s": jct}
+    return CellOutcome("ok", metrics=metrics, jct_s=tuple(jct))

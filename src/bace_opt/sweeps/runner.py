@@ -31,7 +31,7 @@ import pandas as pd
 
 from bace_opt.errors import InputError
 from bace_opt.io.write import replace_atomic, write_json_atomic, write_text_atomic
-from bace_opt.sweeps.cells import Cell, Task, execute, expand, make_task
+from bace_opt.sweeps.cells import Cell, CellOutcome, Task, execute, expand, make_task
 from bace_opt.sweeps.spec import Sweep
 
 Progress = Callable[[int, int], None]
@@ -67,27 +67,27 @@ def _finished(out: Path, cell: Cell) -> bool:
     return record is not None and record.get("status") == "ok"
 
 
-def _in_process(work: Work) -> Iterator[tuple[Cell, dict[str, Any]]]:
+def _in_process(work: Work) -> Iterator[tuple[Cell, CellOutcome]]:
     for cell, task in work:
         yield cell, _run(task)
 
 
-def _run(task: Callable[[], Task]) -> dict[str, Any]:
+def _run(task: Callable[[], Task]) -> CellOutcome:
     """Build the task (on the driver) and run it here."""
     try:
         built = task()
     except Exception as exc:  # recorded for the cell
-        return {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
+        return CellOutcome.failed(exc)
     return execute(built)
 
 
 def _windowed(
     submit: Callable[[Task], Any],
     done: Callable[[set[Any]], set[Any]],
-    result: Callable[[Any], dict[str, Any]],
+    result: Callable[[Any], CellOutcome],
     work: Work,
     window: int,
-) -> Iterator[tuple[Cell, dict[str, Any]]]:
+) -> Iterator[tuple[Cell, CellOutcome]]:
     """Keep at most ``window`` cells in flight (so the driver never holds every world at once)
     and yield each cell as its result arrives."""
     pending: dict[Any, Cell] = {}
@@ -103,7 +103,7 @@ def _windowed(
             try:
                 pending[submit(task())] = cell
             except Exception as exc:  # a world that cannot be built fails its cell
-                yield cell, {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
+                yield cell, CellOutcome.failed(exc)
         if not pending:
             continue
         for future in done(set(pending)):
@@ -111,17 +111,14 @@ def _windowed(
             try:
                 yield cell, result(future)
             except Exception as exc:  # a crashed worker fails its cell
-                yield (
-                    cell,
-                    {"status": "error", "error": f"worker failed: {type(exc).__name__}: {exc}"},
-                )
+                yield cell, CellOutcome.failed(exc, prefix="worker failed: ")
 
 
-def _local_pool(work: Work, workers: int) -> Iterator[tuple[Cell, dict[str, Any]]]:
+def _local_pool(work: Work, workers: int) -> Iterator[tuple[Cell, CellOutcome]]:
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
 
-        def done(futures: set[Future[dict[str, Any]]]) -> set[Future[dict[str, Any]]]:
+        def done(futures: set[Future[CellOutcome]]) -> set[Future[CellOutcome]]:
             return wait(futures, return_when=FIRST_COMPLETED).done
 
         yield from _windowed(
@@ -145,7 +142,7 @@ def connect(address: str, timeout: str = "20s") -> Any:
         ) from None
 
 
-def _dask(work: Work, client: Any) -> Iterator[tuple[Cell, dict[str, Any]]]:
+def _dask(work: Work, client: Any) -> Iterator[tuple[Cell, CellOutcome]]:
     from distributed import wait as dask_wait
 
     with client:
@@ -164,12 +161,13 @@ def _dask(work: Work, client: Any) -> Iterator[tuple[Cell, dict[str, Any]]]:
         )
 
 
-def _record(cell: Cell, outcome: dict[str, Any]) -> dict[str, Any]:
+def _record(cell: Cell, outcome: CellOutcome) -> dict[str, Any]:
+    """The cell file: the cell, when it finished, and its outcome."""
     return {
         "key": cell.key,
         "params": dict(cell.params),
         "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
-        **outcome,
+        **outcome.to_json(),
     }
 
 
@@ -238,7 +236,7 @@ def run_sweep(
     for cell, outcome in results:
         write_json_atomic(cell_path(out, cell), _record(cell, outcome))
         ran += 1
-        failed += outcome["status"] != "ok"
+        failed += outcome.status != "ok"
         if on_progress:
             on_progress(ran, len(todo))
     table, jobs = combine(out, cells)

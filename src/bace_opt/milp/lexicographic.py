@@ -1,0 +1,138 @@
+"""Two solves give the lexicographic optimum: first the most priority weight admitted, then the
+least epoch cost with that weight kept (a floor on Σ w x, a hair below stage 1's optimum).
+
+The solving itself is ``solver``'s; this module owns the procedure (time split, floor, warm
+starts) and turns every outcome — including a solver failure or exception — into a
+``SolveResult``, so no exception from solving leaves it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyomo.environ as pyo
+
+from bace_opt.core.placement import Placement
+from bace_opt.milp.data import EpochData
+from bace_opt.milp.extract import extract_plan
+from bace_opt.milp.result import SolveOptions, SolveResult, Status
+from bace_opt.milp.solver import SolveFailure, open_backend
+from bace_opt.milp.warmstart import apply_plan
+
+log = logging.getLogger(__name__)
+
+STAGE1_SHARE = 0.6
+"""Share of the time limit stage 1 may use; stage 2 gets the rest (and whatever stage 1 left)."""
+FLOOR_SLACK = 1e-7
+"""Relative slack of the stage-2 floor on Σ w x, so stage 1's optimum stays feasible in stage 2
+under the solver's tolerances."""
+SKIP_STAGE2_S = 0.05
+"""With no more time than this left after stage 1, stage 2 is not started: the admitted plan's
+cost is reported as a time-limit incumbent."""
+
+
+@dataclass
+class _Progress:
+    """What the procedure knew when it stopped: kept in the result even when a later stage fails."""
+
+    weight: float | None = None
+    weight_bound: float | None = None
+    termination: str = ""
+
+
+@dataclass(frozen=True)
+class _Found:
+    status: Status
+    plan: dict[str, Placement]
+    objective: float
+    bound: float | None
+
+
+def _two_stages(
+    m: pyo.ConcreteModel,
+    data: EpochData,
+    options: SolveOptions,
+    start: dict[str, Placement] | None,
+    write_lp: Path | None,
+    progress: _Progress,
+) -> _Found:
+    backend = open_backend(options)
+    if start is not None and options.warm_start and not apply_plan(m, data, start):
+        log.info("greedy plan does not fit the model's index sets; no MIP start")
+    backend.attach(m)  # hand the model over now, so the limits below are the solver's
+    deadline = time.perf_counter() + options.time_limit_s
+    first = backend.solve(
+        m, min(STAGE1_SHARE * options.time_limit_s, deadline - time.perf_counter())
+    )
+    progress.weight, progress.weight_bound = first.objective, first.bound
+    progress.termination = first.termination
+    admitted = extract_plan(m, data)
+    floor = sum(j.weight for j in data.jobs if j.name in admitted)
+    if m.admission_floor is not None:
+        m.floor.set_value(floor - FLOOR_SLACK * max(1.0, abs(floor)))
+        m.admission_floor.activate()
+    m.admission.deactivate()
+    m.cost.activate()
+    if write_lp is not None:
+        m.write(str(write_lp), io_options={"symbolic_solver_labels": True})
+    apply_plan(m, data, admitted)
+    remaining = deadline - time.perf_counter()
+    if remaining <= SKIP_STAGE2_S:
+        return _Found(Status.TIME_LIMIT, admitted, pyo.value(m.cost), None)
+    second = backend.solve(m, remaining)
+    progress.termination = second.termination
+    status = Status.TIME_LIMIT if second.status == Status.TIME_LIMIT else first.status
+    return _Found(status, extract_plan(m, data), second.objective, second.bound)
+
+
+def solve_lexicographic(
+    m: pyo.ConcreteModel,
+    data: EpochData,
+    options: SolveOptions,
+    start: dict[str, Placement] | None = None,
+    write_lp: Path | None = None,
+) -> SolveResult:
+    """Stage 1: max Σ w x (warm-started with ``start``); stage 2: min cost with Σ w x kept.
+
+    ``write_lp`` gets the cost stage's model (with the floor) before it is solved."""
+    tic = time.perf_counter()
+    scale = float(pyo.value(m.COST_SCALE))
+    progress = _Progress()
+    try:
+        found = _two_stages(m, data, options, start, write_lp, progress)
+    except SolveFailure as failure:
+        return SolveResult(
+            status=failure.status,
+            termination=failure.termination or progress.termination,
+            weight=progress.weight,
+            weight_bound=progress.weight_bound,
+            objective_scale=scale,
+            solve_s=time.perf_counter() - tic,
+            message=str(failure),
+        )
+    except Exception as exc:
+        log.debug("solver failed", exc_info=True)
+        return SolveResult(
+            status=Status.ERROR,
+            termination=progress.termination,
+            weight=progress.weight,
+            weight_bound=progress.weight_bound,
+            objective_scale=scale,
+            solve_s=time.perf_counter() - tic,
+            message=f"{type(exc).__name__}: {exc}",
+        )
+    return SolveResult(
+        status=found.status,
+        termination=progress.termination,
+        plan=found.plan,
+        objective_usd=found.objective / scale,
+        model_objective=found.objective,
+        bound=found.bound,
+        weight=progress.weight,
+        weight_bound=progress.weight_bound,
+        objective_scale=scale,
+        solve_s=time.perf_counter() - tic,
+    )

@@ -1,0 +1,89 @@
+"""What a caller asks of the epoch MILP (``SolveOptions``) and what it gets back (``SolveResult``).
+
+No solver and no Pyomo here: callers read results without importing the solving machinery, and the
+solver module maps whatever its backend says onto these types.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from bace_opt.core.placement import Placement
+
+
+class Status(StrEnum):
+    """How a solve ended, in our terms; the solver's own word is ``SolveResult.termination``."""
+
+    OPTIMAL = "optimal"
+    TIME_LIMIT = "time_limit"
+    INFEASIBLE = "infeasible"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    solver: str = "appsi_highs"
+    time_limit_s: float = 10.0
+    mip_gap: float = 0.0
+    """Relative gap at which a solve counts as done; 0 (with absolute gap 0) proves the exact
+    optimum — HiGHS's own defaults (1e-4 relative, 1e-6 absolute) would let stage 1 stop on an
+    admission whose weight is a hair below the best, which is not the lexicographic optimum."""
+    threads: int | None = None
+    warm_start: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class SolveResult:
+    """What the two solves found. ``plan`` is empty when nothing was found (see ``message``).
+
+    Costs come in two units on purpose: ``objective_usd`` in dollars for people, ``model_objective``
+    and ``bound`` in the written model's units (dollars × ``objective_scale``), which is what the
+    solver saw and what a re-solve of the LP file reproduces."""
+
+    status: Status
+    termination: str = ""
+    """The solver's own termination condition of the last stage run ("optimal", "maxTimeLimit",
+    "interrupted", ...); "" when no solve got that far."""
+    plan: dict[str, Placement] = field(default_factory=dict)
+    objective_usd: float | None = None
+    """Stage 2's epoch cost in $ (None without a solution)."""
+    model_objective: float | None = None
+    """Stage 2's objective as the written model states it: the epoch cost × ``objective_scale``."""
+    bound: float | None = None
+    """Stage 2's best (dual) bound on the cost, in model units."""
+    weight: float | None = None
+    """Stage 1's Σ w x."""
+    weight_bound: float | None = None
+    """Stage 1's best bound on Σ w x."""
+    objective_scale: float = 1.0
+    """Model cost = cost in $ × this power of ten (see ``build.cost_scale``)."""
+    build_s: float = 0.0
+    """Wall-clock seconds to gather the data and build the Pyomo model."""
+    solve_s: float = 0.0
+    """Wall-clock seconds of both stages."""
+    message: str = ""
+
+    @property
+    def has_solution(self) -> bool:
+        return self.model_objective is not None
+
+    @property
+    def usable(self) -> bool:
+        """A plan the caller may apply: proven optimal, or the incumbent at the time limit. A
+        time limit reached before any solution (objective None) is not usable: fall back."""
+        return self.status in (Status.OPTIMAL, Status.TIME_LIMIT) and self.has_solution
+
+    @property
+    def gap(self) -> float | None:
+        """Relative distance of the cost from its dual bound (0 when proven optimal); None without
+        both, or when the cost is not positive (a relative gap means nothing there)."""
+        objective, bound = self.model_objective, self.bound
+        if objective is None or bound is None or objective <= 0:
+            return None
+        return (objective - bound) / objective
+
+    @property
+    def cost_bound_usd(self) -> float | None:
+        """The dual bound on the epoch cost in $."""
+        return None if self.bound is None else self.bound / self.objective_scale

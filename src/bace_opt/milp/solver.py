@@ -1,0 +1,312 @@
+"""The only module that talks to a solver: one stage (the model's active objective) solved, its
+termination condition checked before a solution is loaded, and the answer as ``StageOutcome``.
+
+HiGHS through Pyomo's ``appsi_highs`` by default (persistent, and its MIP start works); any other
+Pyomo solver by name through ``SolverFactory``. Trouble leaves as ``SolveFailure`` carrying our
+status. Nothing happens at import: the log filter and HiGHS's scheduler bookkeeping are set up by
+the first HiGHS backend, so importing the package changes no process-wide state.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import pyomo.environ as pyo
+
+from bace_opt.milp.result import SolveOptions, Status
+
+log = logging.getLogger(__name__)
+
+OBJECTIVE_CHECK = 1e-6
+"""Relative disagreement between the solver's objective and the model's objective evaluated at
+the solver's solution above which the answer is not trusted."""
+WATCHDOG_GRACE_S = 0.5
+"""How far past a stage's time limit HiGHS may run before our own watchdog interrupts it. HiGHS
+keeps its limit itself almost always, but was seen to overrun it (MIP presolve on large models,
+DESIGN §3); the watchdog asks HiGHS to stop from its interrupt callbacks, so no thread is needed."""
+
+# How each backend's termination conditions read in our terms; a name not listed is an error.
+# TIME_LIMIT holds only with an incumbent (``_appsi_status``, ``FactoryBackend``).
+APPSI_STATUS: dict[str, Status] = {
+    "optimal": Status.OPTIMAL,
+    "maxTimeLimit": Status.TIME_LIMIT,
+    "interrupted": Status.TIME_LIMIT,
+    "maxIterations": Status.TIME_LIMIT,
+    "infeasible": Status.INFEASIBLE,
+    "infeasibleOrUnbounded": Status.INFEASIBLE,
+}
+FACTORY_STATUS: dict[str, Status] = {
+    "optimal": Status.OPTIMAL,
+    "maxTimeLimit": Status.TIME_LIMIT,
+    "infeasible": Status.INFEASIBLE,
+    "infeasibleOrUnbounded": Status.INFEASIBLE,
+}
+
+
+@dataclass(frozen=True)
+class StageOutcome:
+    """One stage's answer; the solution is loaded into the model's variables."""
+
+    status: Status
+    termination: str
+    objective: float
+    """The active objective evaluated at the loaded solution (model units)."""
+    bound: float | None
+    """The solver's dual bound on it, when it reports one."""
+
+
+class SolveFailure(Exception):
+    """A stage ended without a usable answer; carries our status and the solver's word."""
+
+    def __init__(self, status: Status, message: str, termination: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.termination = termination
+
+
+class Backend(Protocol):
+    def attach(self, m: pyo.ConcreteModel) -> None:
+        """Hand the model to the solver now (so later time limits are the solver's own)."""
+
+    def solve(self, m: pyo.ConcreteModel, limit: float) -> StageOutcome:
+        """Solve for the active objective within ``limit`` seconds."""
+
+
+def open_backend(options: SolveOptions) -> Backend:
+    """HiGHS through appsi for ``appsi_highs``/``highs``, else Pyomo's ``SolverFactory``."""
+    if options.solver in ("appsi_highs", "highs"):
+        return HighsBackend(options)
+    return FactoryBackend(options.solver)
+
+
+def _active_value(m: pyo.ConcreteModel) -> float:
+    """The active objective at the variables' current values."""
+    value: float = pyo.value(next(m.component_data_objects(pyo.Objective, active=True)))
+    return value
+
+
+def _disagree(actual: float, reported: float) -> bool:
+    return abs(actual - reported) > OBJECTIVE_CHECK * max(1.0, abs(actual))
+
+
+class _KnownStatusFilter(logging.Filter):
+    """Drop appsi's warning about HiGHS's "interrupted" status: ``HighsBackend`` handles it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "kInterrupt" not in record.getMessage()
+
+
+def _quiet_known_status() -> None:
+    """Install ``_KnownStatusFilter`` on appsi's HiGHS logger, once (idempotent)."""
+    logger = logging.getLogger("pyomo.contrib.appsi.solvers.highs")
+    if not any(isinstance(f, _KnownStatusFilter) for f in logger.filters):
+        logger.addFilter(_KnownStatusFilter())
+
+
+class _Scheduler:
+    """HiGHS starts one thread scheduler per process, sized by the first solve's ``threads``; a
+    later solve asking for another number fails at once ("the scheduler has already been
+    initialized", model status not set). ``match`` restarts the scheduler when the number
+    changes."""
+
+    def __init__(self) -> None:
+        self.started = False
+        self.threads: int | None = None
+
+    def match(self, threads: int | None) -> None:
+        if self.started and self.threads != threads:
+            import highspy
+
+            highspy.Highs.resetGlobalScheduler(True)
+        self.started, self.threads = True, threads
+
+
+@functools.cache
+def _scheduler() -> _Scheduler:
+    """The process's one ``_Scheduler``, created by the first HiGHS backend."""
+    return _Scheduler()
+
+
+def _highs(warm_start: bool, mip_gap: float, highs_options: dict[str, Any]) -> Any:
+    from pyomo.contrib.appsi.solvers import Highs
+
+    opt = Highs()
+    opt.config.load_solution = False
+    opt.config.warmstart = warm_start
+    opt.config.mip_gap = mip_gap
+    opt.highs_options.update(highs_options)
+    return opt
+
+
+class HighsBackend:
+    """Persistent HiGHS (appsi) with a watchdog, the incumbent read back after an interrupt, and a
+    cold re-solve when HiGHS's objective disagrees with its own solution after a MIP start."""
+
+    def __init__(self, options: SolveOptions) -> None:
+        _quiet_known_status()
+        _scheduler().match(options.threads)
+        settings: dict[str, Any] = {"mip_abs_gap": 0.0}
+        if options.threads:
+            settings["threads"] = options.threads
+        self._opt = _highs(options.warm_start, options.mip_gap, settings)
+        if not self._opt.available():
+            raise SolveFailure(
+                Status.ERROR, "solver appsi_highs is not available (install highspy)"
+            )
+
+    def attach(self, m: pyo.ConcreteModel) -> None:
+        self._opt.set_instance(m)
+
+    def solve(self, m: pyo.ConcreteModel, limit: float) -> StageOutcome:
+        return _stage_appsi(self._opt, m, limit)
+
+
+@contextmanager
+def _watchdog(opt: Any, limit: float) -> Iterator[list[float]]:
+    """Interrupt the persistent HiGHS behind ``opt`` once ``limit`` + grace seconds have passed.
+
+    Subscribes one check to HiGHS's simplex, IPM and MIP interrupt callbacks (highspy's event
+    API); the yielded list gets the seconds into the solve at which it fired, if it did."""
+    highs = getattr(opt, "_solver_model", None)
+    fired: list[float] = []
+    if highs is None or not hasattr(highs, "cbMipInterrupt"):
+        yield fired
+        return
+    started = time.perf_counter()
+    deadline = started + limit + WATCHDOG_GRACE_S
+
+    def check(event: Any) -> None:
+        now = time.perf_counter()
+        if now > deadline:
+            if not fired:
+                fired.append(now - started)
+            event.interrupt()
+
+    events = (highs.cbSimplexInterrupt, highs.cbIpmInterrupt, highs.cbMipInterrupt)
+    for event in events:
+        event.subscribe(check)
+    try:
+        yield fired
+    finally:
+        for event in events:
+            event.unsubscribe(check)
+
+
+def _interrupted(opt: Any, m: pyo.ConcreteModel, termination: str) -> StageOutcome:
+    """A stage stopped at its limit that appsi reports as "unknown" (HiGHS's "interrupted" when the
+    watchdog fired). appsi will not hand over the incumbent then, so read it from HiGHS: its
+    solution if valid (objective re-checked), and the MIP dual bound."""
+    highs = opt._solver_model
+    if not highs.getSolution().value_valid:
+        raise SolveFailure(
+            Status.TIME_LIMIT,
+            "stopped at the time limit before any solution was found",
+            termination,
+        )
+    opt.load_vars()
+    info = highs.getInfo()
+    actual = _active_value(m)
+    if _disagree(actual, info.objective_function_value):
+        raise SolveFailure(
+            Status.ERROR, "the interrupted solve's incumbent does not evaluate right", termination
+        )
+    return StageOutcome(Status.TIME_LIMIT, termination, actual, info.mip_dual_bound)
+
+
+def _appsi_status(termination: str, found: bool) -> Status:
+    """Our status for appsi's termination condition; raises unless a solution is there to load."""
+    status = APPSI_STATUS.get(termination, Status.ERROR)
+    if status == Status.OPTIMAL or (status == Status.TIME_LIMIT and found):
+        return status
+    if status == Status.INFEASIBLE:
+        raise SolveFailure(status, f"the solver reports {termination}", termination)
+    if termination == "maxTimeLimit":
+        message = "time limit reached before any solution was found"
+        raise SolveFailure(Status.TIME_LIMIT, message, termination)
+    raise SolveFailure(Status.ERROR, f"solver ended with {termination}", termination)
+
+
+def _stage_appsi(opt: Any, m: pyo.ConcreteModel, limit: float) -> StageOutcome:
+    limit = max(limit, 0.01)
+    started = time.perf_counter()
+    deadline = started + limit
+    opt.config.time_limit = limit
+    with _watchdog(opt, limit) as fired:
+        results = opt.solve(m)
+    elapsed = time.perf_counter() - started
+    termination = results.termination_condition.name
+    if fired and termination != "optimal":
+        log.warning(
+            "HiGHS ran past its %.2f s limit; the watchdog stopped it at %.2f s", limit, fired[0]
+        )
+        return _interrupted(opt, m, termination)
+    if termination == "unknown" and elapsed >= limit:
+        # Seen under load at the limit: HiGHS stopped with a status appsi does not map; it is a
+        # time limit, and HiGHS may hold an incumbent appsi will not hand over.
+        log.warning("HiGHS ended at its %.2f s limit with status unknown", limit)
+        return _interrupted(opt, m, termination)
+    status = _appsi_status(termination, results.best_feasible_objective is not None)
+    results.solution_loader.load_vars()
+    reported = results.best_feasible_objective
+    actual = _active_value(m)
+    if _disagree(actual, reported):
+        if opt.config.warmstart:
+            # Seen with HiGHS 1.16: "MIP start solution is feasible in the reduced space:
+            # objective value is 0" — presolve loses the objective offset of a MIP start and
+            # stops at a wrong "optimum". Solve the stage again without the start.
+            log.warning(
+                "HiGHS reported objective %g, its solution evaluates to %g; "
+                "solving again without the MIP start",
+                reported,
+                actual,
+            )
+            # A fresh HiGHS for this stage only: the old one keeps the start it was given.
+            cold = _highs(False, opt.config.mip_gap, opt.highs_options)
+            cold.set_instance(m)
+            return _stage_appsi(cold, m, deadline - time.perf_counter())
+        raise SolveFailure(
+            Status.ERROR,
+            f"solver reported objective {reported:g}, but its solution evaluates to {actual:g}",
+            termination,
+        )
+    return StageOutcome(status, termination, actual, results.best_objective_bound)
+
+
+class FactoryBackend:
+    """Any Pyomo solver by name (``SolverFactory``), a fresh one per stage; no dual bound."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def attach(self, m: pyo.ConcreteModel) -> None:
+        """Nothing to hand over: each stage writes the model for the solver anew."""
+
+    def solve(self, m: pyo.ConcreteModel, limit: float) -> StageOutcome:
+        from pyomo.opt import SolverStatus
+
+        opt = pyo.SolverFactory(self.name)
+        if opt is None or not opt.available(exception_flag=False):
+            raise SolveFailure(Status.ERROR, f"solver {self.name} is not available")
+        if "time_limit" in getattr(opt, "config", {}):
+            opt.config.time_limit = limit
+        results = opt.solve(m, load_solutions=False)
+        tc = results.solver.termination_condition
+        termination = str(tc)
+        status = FACTORY_STATUS.get(termination, Status.ERROR)
+        if status == Status.TIME_LIMIT and len(results.solution) == 0:
+            status = Status.ERROR
+        if status == Status.INFEASIBLE:
+            raise SolveFailure(status, f"the solver reports {tc}", termination)
+        if status == Status.ERROR:
+            message = f"solver ended with {tc} ({results.solver.status})"
+            raise SolveFailure(status, message, termination)
+        if results.solver.status not in (SolverStatus.ok, SolverStatus.warning):
+            raise SolveFailure(Status.ERROR, f"solver status {results.solver.status}", termination)
+        m.solutions.load_from(results)
+        return StageOutcome(status, termination, _active_value(m), None)
