@@ -31,7 +31,7 @@ unit: $(STAMP)
 test: lint unit
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/sim_speed.py
+	$(BIN)/python benchmarks/run.py sim-speed
 
 # The BACE-Pipe paper's experiment on geo6: 864 runs (~2 min on 2 cores), then its tables and plots.
 paper: $(STAMP)

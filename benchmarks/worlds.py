@@ -26,7 +26,7 @@ DURATIONS = (1800.0, 28800.0)
 
 def _mean_gpus() -> float:
     total = sum(e["weight"] for e in MIX)
-    return sum(e["weight"] / total * np.mean([s * g for s, g in e["shapes"]]) for e in MIX)
+    return float(sum(e["weight"] / total * np.mean([s * g for s, g in e["shapes"]]) for e in MIX))
 
 
 def _mean_duration() -> float:

@@ -146,10 +146,10 @@ class FirstFeasible:
 
 
 DEFAULT_SPLIT_BUDGET = 0.1
-"""Measured on geo6 and geo6-half (8 seeds, benchmarks/split_budget.py): 0, 0.05, 0.1 and 0.2 all
-keep BACE-Pipe at or below cost-first on JCT and cost at every sweep point; 0.1 lets a split cost
-up to a tenth more than the job's ideal placement — about one crossing's latency overhead for a
-typical geo6 job (0.5–23 % of its run time, median 3.4 %)."""
+"""Measured on geo6 and geo6-half (8 seeds, ``benchmarks/run.py split-budget``): 0, 0.05, 0.1 and
+0.2 all keep BACE-Pipe at or below cost-first on JCT and cost at every sweep point; 0.1 lets a
+split cost up to a tenth more than the job's ideal placement — about one crossing's latency
+overhead for a typical geo6 job (0.5–23 % of its run time, median 3.4 %)."""
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,6 @@
-"""Which exact formulation of the epoch MILP to ship: the block model of ``bace_opt.milp.build``
-against a per-stage assignment model, on the same snapshots, solver and lexicographic procedure.
-
-    .venv/bin/python benchmarks/formulations.py                       # suite below, 60 s per stage
-    .venv/bin/python benchmarks/formulations.py --snapshots benchmarks/snapshots/10x4x6-*.yaml
+"""Cells of ``formulations``: which exact formulation of the epoch MILP to ship — the block model
+of ``bace_opt.milp.build`` against a per-stage assignment model, on the same snapshot, solver and
+lexicographic procedure.
 
 *Block* (shipped): ``y[j,k,r]`` block k of job j in region r, integer stage counts ``n[j,k,r]``,
 transitions ``z[j,k,a,b]`` between consecutive blocks — K = max_regions blocks per job.
@@ -12,22 +10,18 @@ crossings ``c[j,s,a,b] ≥ a[j,s,a] + a[j,s+1,b] − 1`` (pairs without routes b
 the latency cost ``Q[j,s,a,b] ≥ I·lat_ab·(R_j − R̄(1 − c))`` with R_j = g Σ rate_r a[j,s,r]. Both
 are exact (single GPU type; every snapshot here has one), so both must reach the same optimum.
 
-Both are solved the same way: HiGHS (appsi), no MIP start, one thread, stage 1 max Σ w x, then
-stage 2 min cost with Σ w x ≥ stage 1's optimum; each stage gets ``--time-limit`` seconds. Reports
-model size, build time (Pyomo), solve time, status and the two objectives; writes
-``benchmarks/results/formulations.csv``/``.json``.
+Both are solved the same way: HiGHS (appsi), no MIP start, stage 1 max Σ w x, then stage 2 min
+cost with Σ w x ≥ stage 1's optimum; each stage gets the time limit. The solver is called
+directly (not through ``bace_opt.milp``) so that both models see exactly the same procedure.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
+import functools
 import time
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pyomo.environ as pyo
 from pyomo.contrib.appsi.base import TerminationCondition
 from pyomo.contrib.appsi.solvers import Highs
@@ -37,10 +31,7 @@ from bace_opt.milp.build import LINK_MARGIN_GBPS, add_cost_scale, build_model
 from bace_opt.milp.data import EpochData
 from bace_opt.milp.data import epoch_data as make_data
 from bace_opt.policies.bace import Prioritizer
-
-ROOT = Path(__file__).resolve().parents[1]
-OUT = Path(__file__).resolve().parent / "results"
-SUITE = ["10x4x6-seed*.yaml", "30x8x6-seed*.yaml", "60x16x6-seed*.yaml", "geo6-*.yaml"]
+from registry import Spec
 
 
 def build_per_stage(data: EpochData) -> pyo.ConcreteModel:
@@ -137,13 +128,13 @@ def build_per_stage(data: EpochData) -> pyo.ConcreteModel:
     return m
 
 
-def solve_two_stages(m: pyo.ConcreteModel, limit: float) -> dict[str, Any]:
+def solve_two_stages(m: pyo.ConcreteModel, limit: float, threads: int) -> dict[str, Any]:
     """Stage 1 max Σ w x, stage 2 min cost under the floor; each stage ``limit`` seconds."""
     opt = Highs()
     opt.config.load_solution = False
     opt.config.mip_gap = 0.0
     opt.config.time_limit = limit
-    opt.highs_options.update({"mip_abs_gap": 0.0, "threads": 1})
+    opt.highs_options.update({"mip_abs_gap": 0.0, "threads": threads})
     tic = time.perf_counter()
     opt.set_instance(m)
     statuses, values = [], []
@@ -174,56 +165,48 @@ def size(m: pyo.ConcreteModel) -> tuple[int, int]:
     return variables, constraints
 
 
-def run(path: Path, limit: float) -> list[dict[str, Any]]:
+BUILDERS = {"block": build_model, "per-stage": build_per_stage}
+
+
+@functools.lru_cache(maxsize=4)
+def _data(path: str) -> EpochData:
+    """The snapshot's MILP data, shared by its formulations (loading it is not timed)."""
     snapshot = load_snapshot(path)
-    data = make_data(snapshot, Prioritizer().weights_of(snapshot))
-    rows = []
-    for name, builder in (("block", build_model), ("per-stage", build_per_stage)):
-        tic = time.perf_counter()
-        model = builder(data)
-        build_s = time.perf_counter() - tic
-        variables, constraints = size(model)
-        rows.append(
-            {
-                "snapshot": path.stem,
-                "formulation": name,
-                "variables": variables,
-                "constraints": constraints,
-                "build_s": build_s,
-                **solve_two_stages(model, limit),
-            }
+    return make_data(snapshot, Prioritizer().weights_of(snapshot))
+
+
+def formulation(path: str, formulation: str, time_limit_s: float, threads: int) -> dict[str, Any]:
+    """One formulation of one snapshot: model size, build time (Pyomo), the two-stage solve."""
+    data = _data(path)
+    tic = time.perf_counter()
+    model = BUILDERS[formulation](data)
+    build_s = time.perf_counter() - tic
+    variables, constraints = size(model)
+    return {
+        "snapshot": Path(path).stem,
+        "formulation": formulation,
+        "variables": variables,
+        "constraints": constraints,
+        "build_s": build_s,
+        **solve_two_stages(model, time_limit_s, threads),
+    }
+
+
+def compare(spec: Spec, rows: list[dict[str, Any]]) -> None:
+    """Per snapshot, each formulation's optimum: weight and cost must agree (the cost to 1e-6
+    relative, the stage-2 floor's slack)."""
+    by_snapshot: dict[str, dict[str, dict[str, Any]]] = {}
+    for r in rows:
+        by_snapshot.setdefault(r["snapshot"], {})[r["formulation"]] = r
+    names = list(dict.fromkeys(r["formulation"] for r in rows))
+    print("\n" + f"{'snapshot':<18} " + " ".join(f"{n + ' w / $':>24}" for n in names) + "  same")
+    for snapshot, found in by_snapshot.items():
+        values = [(found[n].get("weight"), found[n].get("cost_usd")) for n in names if n in found]
+        text = " ".join(f"{'–':>24}" if w is None else f"{w:>13.6f} / {c:>8.4f}" for w, c in values)
+        solved = [(w, c) for w, c in values if w is not None and c is not None]
+        same = len(solved) == len(names) and all(
+            abs(w - solved[0][0]) <= 1e-7 * max(1.0, abs(w))
+            and abs(c - solved[0][1]) <= 1e-6 * max(1.0, abs(c))
+            for w, c in solved
         )
-    return rows
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--snapshots", type=Path, nargs="+")
-    parser.add_argument("--time-limit", type=float, default=60.0, help="Seconds per stage.")
-    parser.add_argument("--out", type=Path, default=OUT)
-    args = parser.parse_args()
-    folder = ROOT / "benchmarks" / "snapshots"
-    paths = args.snapshots or [p for pattern in SUITE for p in sorted(folder.glob(pattern))]
-    rows, nan = [], float("nan")
-    for path in paths:
-        for row in run(path, args.time_limit):
-            rows.append(row)
-            print(
-                f"{row['snapshot']:>18} {row['formulation']:>9} {row['variables']:>7} vars "
-                f"{row['constraints']:>7} cons  build {row['build_s']:6.2f} s  "
-                f"solve {row['solve_s']:6.2f} s  {row['status']:>17}  "
-                f"w {row.get('weight', nan):.6f}  $ {row.get('cost_usd', nan):.4f}",
-                flush=True,
-            )
-    table = pd.DataFrame(rows)
-    args.out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(args.out / "formulations.csv", index=False)
-    (args.out / "formulations.json").write_text(json.dumps(rows, indent=2))
-    both = table.pivot_table(index="snapshot", columns="formulation", values=["weight", "cost_usd"])
-    print(both.round(6).to_string())
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        print(f"{snapshot:<18} {text}  {'yes' if same else 'NO'}")
