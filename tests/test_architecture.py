@@ -52,6 +52,40 @@ def test_import_graph_sees_lazy_imports() -> None:
     assert "bace_opt.milp" in imported_modules(MODULES["bace_opt.policies.registry"])
 
 
+LAYERS = [
+    {"errors"},
+    {"core"},
+    {"formulas"},
+    {"resources", "io"},
+    {"milp", "checker"},
+    {"policies"},
+    {"sim"},
+    {"report"},
+    {"app"},
+    {"sweeps"},
+    {"cli"},
+    {"__init__", "__main__"},
+]
+"""The layers, bottom up (docs/architecture.md): a module may import its own layer and those
+below, never one above."""
+
+
+def layer(name: str) -> int:
+    part = name.split(".")[1] if "." in name else "__init__"
+    return next(i for i, names in enumerate(LAYERS) if part in names)
+
+
+def test_layers_import_only_downward() -> None:
+    assert layer("bace_opt.cli") > layer("bace_opt.sim.engine") > layer("bace_opt.core.world")
+    upward = [
+        f"{name} imports {other}"
+        for name, path in MODULES.items()
+        for other in imported_modules(path)
+        if layer(other) > layer(name)
+    ]
+    assert not upward, upward
+
+
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_modules_stay_small(name: str) -> None:
     lines = len(MODULES[name].read_text(encoding="utf-8").splitlines())

@@ -21,10 +21,11 @@ from bace_opt.report.columns import (
     SWEEP_METRICS,
     TERMINAL_VIEW,
 )
-from bace_opt.report.files import write_run
-from bace_opt.report.metrics import JobRecord, RunSummary, RunTotals, summarize
+from bace_opt.report.files import job_row, write_run
+from bace_opt.report.metrics import RunSummary, summarize
 from bace_opt.report.terminal import MISSING, summary_table
 from bace_opt.sim import SimulationOptions, simulate
+from bace_opt.sim.records import JobRecord, RunTotals
 from tests.conftest import INSTANCES
 
 
@@ -48,7 +49,7 @@ def test_jobs_csv_header_is_the_declared_job_columns(tmp_path: Path) -> None:
     assert tuple(header) == JOB_COLUMNS
     record = JobRecord("a", 0.0)
     assert all(hasattr(record, key) for key in JOB_COLUMNS)
-    assert len(record.row()) == len(JOB)
+    assert len(job_row(record)) == len(JOB)
 
 
 def test_summary_json_is_the_metrics_the_instance_and_the_policy_counters(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from bace_opt.cli import app
 from bace_opt.io.read import load_snapshot
-from bace_opt.report.metrics import JOB_COLUMNS
+from bace_opt.report.columns import JOB_COLUMNS
 from tests.conftest import INSTANCES
 
 SUMMARY_KEYS = {

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from bace_opt.core.world import Instance
 from bace_opt.policies import make_policy
 from bace_opt.policies.registry import names_with
-from bace_opt.report.metrics import JobRecord
 from bace_opt.sim import simulate
+from bace_opt.sim.records import JobRecord
 from tests.worlds import build, fits_with_bandwidth, world_docs
 
 SETTINGS = settings(

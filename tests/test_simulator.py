@@ -14,8 +14,8 @@ from bace_opt.core.placement import Placement, Plan
 from bace_opt.core.world import Instance, Snapshot
 from bace_opt.io.read import load_instance, parse_instance
 from bace_opt.policies import make_policy
-from bace_opt.report.metrics import JobRecord
 from bace_opt.sim import SimulationOptions, simulate
+from bace_opt.sim.records import JobRecord
 from bace_opt.sim.state import InfeasiblePlacementError
 from tests.conftest import INSTANCES
 
@@ -100,6 +100,9 @@ def test_infeasible_placement_names_policy_job_and_resource() -> None:
         simulate(two_region_world(), policy)
     policy = Scripted({"a": "r1:2", "b": "r1:2"})
     with pytest.raises(InfeasiblePlacementError, match="region r1: needs 8 GPUs, 0 free"):
+        simulate(two_region_world(), policy)
+    policy = Scripted({"a": "r1:1>nowhere:2"})  # the shape is checked before anything is priced
+    with pytest.raises(InfeasiblePlacementError, match="region nowhere: unknown"):
         simulate(two_region_world(), policy)
 
 

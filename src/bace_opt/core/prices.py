@@ -1,4 +1,4 @@
-"""Electricity prices and the exact integral of power × price over any interval.
+"""Electricity price profiles and the exact integral of price over any interval.
 
 Times are seconds since the instance's ``start_utc``; prices are $/kWh. Every profile is
 piecewise constant, so integrals are exact sums (no sampling): across hour boundaries, across the

@@ -1,7 +1,7 @@
 """The frozen domain model of DESIGN §2: GPU types, regions, links, model profiles, jobs, instances.
 
-These are what the rest of the package works with; ``schema`` describes the *file*, ``loading``
-turns a validated file into these objects (prices resolved, model names resolved, routes built).
+These are what the rest of the package works with; ``io.schema`` describes the *file*,
+``io.build`` turns a validated file into these objects (prices and model names resolved).
 Nothing here changes during a simulation; the changing state lives in the simulator.
 """
 
@@ -126,10 +126,6 @@ class Snapshot:
         """Picklable like ``Instance`` (the free resources travel as plain dicts)."""
         free, residual = dict(self.free_gpus), dict(self.residual_gbps)
         return _rebuild_snapshot, (self.instance, self.time_s, self.waiting, free, residual)
-
-    def price_now(self, region: str) -> float:
-        """$/kWh in ``region`` at the epoch's time."""
-        return self.instance.region[region].price.price_at(self.time_s)
 
     def link_utilization(self) -> float:
         """Reserved share of all link capacity right now (0 when there are no links)."""

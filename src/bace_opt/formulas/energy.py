@@ -26,6 +26,12 @@ def energy_cost_usd(
     return gpus * power_kw * pue * price.integral(t0, t1) / HOUR_S
 
 
+def gpu_rate_now(region: Region, t: float) -> float:
+    """``price now · PUE · power``: the $/h one GPU in ``region`` draws at the price of time ``t``
+    (cost-first-spill's order of regions)."""
+    return region.price.price_at(t) * region.pue * region.gpu_type.power_kw
+
+
 def gpu_second_rate(region: Region, t0: float, t1: float) -> float:
     """``power · PUE · p̄ / 3600``: what one GPU in ``region`` costs per second of a run whose prices
     are averaged over [t0, t1] (the rate of the epoch cost, DESIGN §3)."""

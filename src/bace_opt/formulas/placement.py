@@ -1,9 +1,10 @@
 """What a placement implies for its job (DESIGN §2–§3): slowest GPU type, the bandwidth each
 crossing needs, crossing latency, run time, the link directions it loads, and the epoch cost.
 
-The greedy policies, the simulator, the MILP's coefficients and the checker take these numbers from
-here. A crossing between regions a and b sends activations over the route a→b and gradients over
-the route b→a, so both its latency and its link load come from the pair of routes.
+The greedy policies, the simulator and the MILP's coefficients take these numbers from here
+(the checker recomputes them on its own, to check them). A crossing between regions a and b sends
+activations over the route a→b and gradients over the route b→a, so both its latency and its link
+load come from the pair of routes.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The instance and snapshot file format (DESIGN §4) as strict, frozen pydantic models.
 
 Only shapes and single-field ranges are checked here; rules that relate fields to each other
-(links to known regions, unknown models, the memory rule, ...) live in ``loading`` so every problem
+(links to known regions, unknown models, the memory rule, ...) live in ``rules`` so every problem
 is reported with its field path in one pass. ``bace-opt schema`` prints the JSON Schema of
 ``InstanceFile`` so editors can check files as people type.
 """
@@ -62,7 +62,7 @@ def _price_kind(value: Any) -> str:
 
 
 PRICE_TAGS = frozenset({"constant", "hourly_utc", "series_csv"})
-"""Union tags pydantic puts into error paths under ``price``; ``loading`` drops them."""
+"""Union tags pydantic puts into error paths under ``price``; ``read.field_path`` drops them."""
 
 PriceSpec = Annotated[
     Annotated[FiniteFloat, Tag("constant")]

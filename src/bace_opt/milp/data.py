@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from bace_opt.core.network import Direction
 from bace_opt.core.world import Job, Snapshot
 from bace_opt.formulas import job as jobf
-from bace_opt.formulas import pipeline
 from bace_opt.formulas.energy import gpu_second_rate
 from bace_opt.formulas.placement import crossing_link_uses, round_trip_latency_s
 
@@ -87,11 +86,10 @@ def _job_data(
     types = sorted(
         {instance.region[r].gpu_type for r in regions}, key=lambda g: (g.peak_tflops, g.name)
     )
-    activation = jobf.activation(instance, job)
     need, compute, rate = {}, {}, {}
     for gpu in types:
         t_c = jobf.stage_time(instance, job, gpu.peak_tflops)
-        need[gpu.name] = pipeline.need_gbps(activation, t_c)
+        need[gpu.name] = jobf.need_gbps(instance, job, gpu.peak_tflops)
         compute[gpu.name] = jobf.compute_time_s(job, t_c)
         for name in regions:
             region = instance.region[name]

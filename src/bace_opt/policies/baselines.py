@@ -28,7 +28,7 @@ import numpy as np
 
 from bace_opt.core.placement import Block, Placement
 from bace_opt.core.world import Instance, Job, Snapshot
-from bace_opt.formulas.energy import gpu_second_rate
+from bace_opt.formulas.energy import gpu_rate_now
 from bace_opt.formulas.job import usable_regions
 from bace_opt.formulas.placement import epoch_cost
 from bace_opt.policies.greedy import GreedyPolicy, Wait
@@ -81,8 +81,7 @@ class CostFirstSpill(GreedyPolicy):
 
     def place(self, snapshot: Snapshot, job: Job, ledger: Ledger) -> Placement | Wait:
         def rate(name: str) -> tuple[float, str]:
-            region, t = snapshot.instance.region[name], snapshot.time_s
-            return (gpu_second_rate(region, t, t), name)  # at the price now
+            return (gpu_rate_now(snapshot.instance.region[name], snapshot.time_s), name)
 
         order = sorted((r.name for r in usable_regions(snapshot.instance, job)), key=rate)
         return fill_in_order(snapshot.instance, job, order, ledger.free) or Wait.NO_FIT

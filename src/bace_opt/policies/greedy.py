@@ -78,20 +78,19 @@ class GreedyPolicy:
             decision: Placement | Wait = Wait.NO_FIT
             if job.total_gpus <= free and shape not in failed:
                 decision = self.place(snapshot, job, ledger)
-            demand = None
             if not isinstance(decision, Wait):
                 demand = ledger.demand(job, decision)
-                if not ledger.admits(demand, self.bandwidth_aware):
-                    # the exact check: e.g. with relays two crossings may share a link
-                    decision = Wait.NO_FIT
-            if isinstance(decision, Wait) or demand is None:
-                if self.strict:
-                    break
-                if decision is Wait.NO_FIT and self.shape_decides_fit:
-                    failed.add(shape)
-                continue
-            ledger.take(demand)
-            failed.clear()
-            free -= job.total_gpus
-            chosen.append(decision)
+                if not ledger.shortfall(demand, self.bandwidth_aware):
+                    ledger.take(demand)
+                    failed.clear()
+                    free -= job.total_gpus
+                    chosen.append(decision)
+                    continue
+                decision = (
+                    Wait.NO_FIT
+                )  # the exact check: with relays two crossings may share a link
+            if self.strict:
+                break
+            if decision is Wait.NO_FIT and self.shape_decides_fit:
+                failed.add(shape)
         return Plan(tuple(chosen))

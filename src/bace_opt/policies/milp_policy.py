@@ -65,8 +65,8 @@ class MilpPolicy:
         ledger = Ledger.of(snapshot)
         jobs = {j.name: j for j in snapshot.waiting}
         for name, placement in plan.items():
-            demand = ledger.demand(jobs[name], placement)
-            if ledger.problems(jobs[name], placement, demand, check_bandwidth=True):
+            problems, demand = ledger.problems(jobs[name], placement, check_bandwidth=True)
+            if problems or demand is None:
                 return False
             ledger.take(demand)
         return True

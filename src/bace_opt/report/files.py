@@ -15,6 +15,7 @@ from bace_opt.io.write import write_json_atomic, write_text_atomic
 from bace_opt.report.columns import JOB_COLUMNS, TIMELINE_TIME
 from bace_opt.report.metrics import summarize
 from bace_opt.sim import SimulationResult
+from bace_opt.sim.records import JobRecord
 
 
 def _cell(value: Any) -> str:
@@ -34,13 +35,18 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return buffer.getvalue()
 
 
+def job_row(record: JobRecord) -> tuple[Any, ...]:
+    """A record's ``jobs.csv`` row, in ``JOB_COLUMNS`` order."""
+    return tuple(getattr(record, column) for column in JOB_COLUMNS)
+
+
 def write_run(instance: Instance, result: SimulationResult, folder: Path) -> dict[str, Any]:
     """Write the three files of one run into ``folder``; returns what ``summary.json`` holds: the
     summary metrics, the instance's name and the policy's counters (its ``stats``)."""
     summary = summarize(result.policy, result.records, result.totals).as_dict()
     summary["instance"] = instance.name
     summary.update(result.policy_stats)
-    rows = (r.row() for r in result.records)
+    rows = (job_row(r) for r in result.records)
     write_text_atomic(folder / "jobs.csv", csv_text(JOB_COLUMNS, rows))
     regions = [r.name for r in instance.regions]
     timeline = ([t, *used] for t, used in result.timeline)

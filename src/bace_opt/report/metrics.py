@@ -1,4 +1,4 @@
-"""Per-job records and the run summary of DESIGN §5 (avg and tail JCT, wait, makespan, energy,
+"""The run summary of DESIGN §5 (avg and tail JCT, wait, makespan, energy,
 cost, GPU and link utilization, stall, epochs, policy time): how they are computed. What each
 column means and where it appears is declared in ``report.columns``."""
 
@@ -10,56 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from bace_opt.report.columns import JOB_COLUMNS
-
-
-@dataclass(frozen=True)
-class JobRecord:
-    """What happened to one job. ``start_s`` is None for a job that never ran; ``status`` says
-    ``finished`` or why it did not run."""
-
-    name: str
-    arrival_s: float
-    start_s: float | None = None
-    end_s: float | None = None
-    placement: str = ""
-    crossings: int = 0
-    stall_s: float = 0.0
-    energy_kwh: float = 0.0
-    cost_usd: float = 0.0
-    status: str = "finished"
-
-    @property
-    def finished(self) -> bool:
-        return self.end_s is not None
-
-    @property
-    def jct_s(self) -> float | None:
-        return None if self.end_s is None else self.end_s - self.arrival_s
-
-    @property
-    def wait_s(self) -> float | None:
-        return None if self.start_s is None else self.start_s - self.arrival_s
-
-    def row(self) -> tuple[Any, ...]:
-        """Its ``jobs.csv`` row, in ``JOB_COLUMNS`` order."""
-        return tuple(getattr(self, column) for column in JOB_COLUMNS)
-
-
-@dataclass(frozen=True)
-class RunTotals:
-    """Integrals the simulator accumulates besides the job records."""
-
-    gpu_seconds: float
-    """∫ GPUs in use dt."""
-    total_gpus: int
-    link_gbit: float
-    """∫ Σ_directions Gbit/s in use dt, in Gbit."""
-    link_capacity_gbps: float
-    """Σ capacity over link directions."""
-    epochs: int
-    policy_time_s: float | None
-    wall_time_s: float | None
+from bace_opt.sim.records import JobRecord, RunTotals
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,9 @@ from types import MappingProxyType
 from bace_opt.core.network import Direction
 from bace_opt.core.placement import Placement
 from bace_opt.core.world import Instance, Job, Snapshot
+from bace_opt.formulas.placement import PathEstimate
 from bace_opt.resources.demand import Demand
-from bace_opt.resources.feasibility import placement_problems, resource_problems
+from bace_opt.resources.feasibility import resource_problems, structure_problems
 
 
 @dataclass
@@ -66,17 +67,20 @@ class Ledger:
         return Demand.of(self.instance, job, placement)
 
     def problems(
-        self, job: Job, placement: Placement, demand: Demand, check_bandwidth: bool
-    ) -> list[str]:
-        """Every reason ``placement`` cannot start now: its shape, then what it takes that is not
-        free (bandwidth only when ``check_bandwidth``)."""
-        residual = self.residual if check_bandwidth else None
-        return placement_problems(self.instance, job, placement, self.free, residual, demand)
+        self, job: Job, placement: Placement, check_bandwidth: bool, est: PathEstimate | None = None
+    ) -> tuple[list[str], Demand | None]:
+        """Every reason ``placement`` cannot start now — its shape first, then what it takes that
+        is not free (bandwidth only when ``check_bandwidth``) — and, when its shape is sound,
+        its demand (made with ``est`` when the caller has it)."""
+        problems = structure_problems(self.instance, job, placement)
+        if problems:
+            return problems, None
+        demand = Demand.of(self.instance, job, placement, est)
+        return self.shortfall(demand, check_bandwidth), demand
 
-    def admits(self, demand: Demand, check_bandwidth: bool) -> bool:
-        """Whether what ``demand`` takes is free now (bandwidth only when ``check_bandwidth``)."""
-        residual = self.residual if check_bandwidth else None
-        return not resource_problems(demand, self.free, residual)
+    def shortfall(self, demand: Demand, check_bandwidth: bool) -> list[str]:
+        """What ``demand`` takes that is not free now (bandwidth only when ``check_bandwidth``)."""
+        return resource_problems(demand, self.free, self.residual if check_bandwidth else None)
 
     def take(self, demand: Demand) -> None:
         for region, gpus in demand.gpus.items():

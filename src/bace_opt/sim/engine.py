@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 from bace_opt.core.world import Instance, Snapshot
 from bace_opt.policies.base import Policy
-from bace_opt.report.metrics import JobRecord, RunTotals
 from bace_opt.sim.events import EventQueue, Kind
+from bace_opt.sim.records import JobRecord, RunTotals
 from bace_opt.sim.state import ClusterState, RunningJob
 
 NEVER_PLACED = "never ran: the policy did not place it before the cluster went idle"

@@ -12,9 +12,10 @@ from bace_opt.formulas import job as jobf
 from bace_opt.formulas import pipeline
 from bace_opt.formulas.energy import energy_cost_usd, energy_kwh
 from bace_opt.formulas.placement import PathEstimate, estimate
-from bace_opt.report.metrics import JobRecord
 from bace_opt.resources.demand import Demand
+from bace_opt.resources.feasibility import structure_problems
 from bace_opt.resources.ledger import Ledger
+from bace_opt.sim.records import JobRecord
 from bace_opt.sim.sharing import Flow, max_min_rates
 
 
@@ -106,9 +107,11 @@ class ClusterState:
             raise InfeasiblePlacementError(
                 f"policy '{policy}' placed job '{placement.job}', which is not waiting"
             )
-        est = estimate(self.instance, job, placement)
-        demand = Demand.of(self.instance, job, placement, est)
-        problems = self.resources.problems(job, placement, demand, check_bandwidth)
+        problems = structure_problems(self.instance, job, placement)
+        if not problems:
+            est = estimate(self.instance, job, placement)
+            demand = Demand.of(self.instance, job, placement, est)
+            problems = self.resources.shortfall(demand, check_bandwidth)
         if problems:
             raise InfeasiblePlacementError(
                 f"policy '{policy}' placed job '{job.name}' as {placement.describe()} "

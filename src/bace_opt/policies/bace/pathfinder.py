@@ -189,7 +189,7 @@ class Pathfinder:
     bandwidth: bool = True
     _index: PathIndex | None = field(default=None, repr=False)
     _indexed: Instance | None = field(default=None, repr=False)
-    _bottleneck: tuple[Ledger, int, FloatArray] | None = field(default=None, repr=False)
+    _bottleneck: tuple[PathIndex, Ledger, int, FloatArray] | None = field(default=None, repr=False)
 
     def index(self, instance: Instance) -> PathIndex:
         """The instance's structural paths, built on first use."""
@@ -201,10 +201,16 @@ class Pathfinder:
         if not self.bandwidth:
             return None
         cached = self._bottleneck
-        if cached is None or cached[0] is not ledger or cached[1] != ledger.links_version:
-            cached = (ledger, ledger.links_version, index.bottleneck(ledger.residual))
+        key = (index, ledger, ledger.links_version)
+        if (
+            cached is None
+            or cached[0] is not index
+            or cached[1] is not ledger
+            or cached[2] != key[2]
+        ):
+            cached = (*key, index.bottleneck(ledger.residual))
             self._bottleneck = cached
-        return cached[2]
+        return cached[3]
 
     def candidates(self, instance: Instance, job: Job, ledger: Ledger) -> Candidates:
         """The paths on which ``job`` fits the ledger's resources now."""
