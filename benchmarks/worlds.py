@@ -40,7 +40,8 @@ def region_doc(regions: int, seed: int) -> dict[str, Any]:
         doc = yaml.safe_load((ROOT / "instances" / "geo6.yaml").read_text())
         doc.pop("jobs")
         for region in doc["regions"]:
-            region["price"]["series_csv"] = str(ROOT / "instances" / region["price"]["series_csv"])
+            # relative to ROOT, where these documents are parsed (data paths stay inside it)
+            region["price"]["series_csv"] = f"instances/{region['price']['series_csv']}"
         return dict(doc)
     rng = np.random.default_rng(seed)
     names = [f"region-{i:02d}" for i in range(regions)]
@@ -85,3 +86,27 @@ def world(regions: int, jobs: int, load: float = 0.9, seed: int = 0) -> Instance
         "mix": MIX,
     }
     return parse_instance(doc, ROOT)
+
+
+def _spec_job_gpu_seconds(workload: dict[str, Any]) -> float:
+    """Mean S·g · target run time of a job drawn from a ``workload:`` (mix × log-uniform)."""
+    mix = workload["mix"]
+    total = sum(e["weight"] for e in mix)
+    gpus = sum(e["weight"] / total * np.mean([s * g for s, g in e["shapes"]]) for e in mix)
+    lo, hi = workload["durations"]["min_s"], workload["durations"]["max_s"]
+    return float(gpus) * (hi - lo) / math.log(hi / lo)
+
+
+def geo6_stream(jobs: int, load: float = 1.5, seed: int = 0) -> Instance:
+    """geo6-spec's regions, links, hourly prices and job mix with ``jobs`` Poisson arrivals whose
+    offered load is ``load`` of all GPUs (at the jobs' target run times): above 1 the world is
+    overloaded and the waiting queue grows for the whole run. Built in memory (no YAML of jobs)."""
+    doc = yaml.safe_load((ROOT / "instances" / "geo6-spec.yaml").read_text())
+    gpus = sum(r["gpus"] for r in doc["regions"])
+    workload = doc["workload"]
+    rate_per_hour = load * gpus * 3600 / _spec_job_gpu_seconds(workload)
+    doc["name"] = f"geo6-stream-{jobs}jobs"
+    workload.update(
+        seed=seed, count=jobs, arrivals={"process": "poisson", "rate_per_hour": rate_per_hour}
+    )
+    return parse_instance(doc, ROOT / "instances")

@@ -15,12 +15,13 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from typer.testing import CliRunner
 
+from bace_opt.app.epoch import solve_snapshot
 from bace_opt.checker import check_plan
 from bace_opt.cli import app
 from bace_opt.core.placement import Placement
 from bace_opt.core.world import Instance, Snapshot
 from bace_opt.io.documents import snapshot_document
-from bace_opt.io.read import load_instance, parse_instance
+from bace_opt.io.read import load_instance, load_snapshot, parse_instance
 from bace_opt.io.write import write_yaml_atomic
 from bace_opt.milp import SolveOptions, Status, solve_epoch
 from bace_opt.milp.build import build_model
@@ -192,7 +193,7 @@ def test_written_lp_solves_to_the_same_objective(tmp_path: Path) -> None:
     assert h.getInfo().objective_function_value == pytest.approx(milp["objective"], rel=1e-6)
 
 
-def test_missing_solver_falls_back_to_greedy(tmp_path: Path) -> None:
+def test_missing_solver_is_a_usage_error_at_the_cli_and_a_fallback_below(tmp_path: Path) -> None:
     runner = CliRunner()
     snap = geo6_snapshot(tmp_path)
     out = tmp_path / "e.json"
@@ -200,11 +201,11 @@ def test_missing_solver_falls_back_to_greedy(tmp_path: Path) -> None:
         app,
         ["epoch", str(snap), "--solver", "milp", "--backend", "no_such_solver", "--out", str(out)],
     )
-    assert result.exit_code == 0
-    assert "MILP error" in result.stderr and "reporting the greedy plan" in result.stderr
-    milp = json.loads(out.read_text())["milp"]
-    assert milp["status"] == "error" and milp["fallback"] == "greedy"
-    assert milp["check"] == "feasible"
+    assert result.exit_code == 2 and result.stderr.startswith("--backend: no_such_solver ")
+    assert not out.exists(), "nothing is computed or written for a usage error"
+    report = solve_snapshot(load_snapshot(snap), "milp", SolveOptions("no_such_solver"))
+    assert report.milp is not None and report.milp.fallback
+    assert report.milp.status == "error" and not report.milp.check.problems
 
 
 def test_time_limit_reports_incumbent_and_bound() -> None:
@@ -312,13 +313,14 @@ def test_watchdog_stops_a_solve_that_overruns_its_limit(monkeypatch: pytest.Monk
     from bace_opt.app.epoch import solve_snapshot
     from bace_opt.io.read import load_snapshot
 
-    snapshot = load_snapshot(ROOT / "benchmarks" / "snapshots" / "60x16x6-seed0.yaml")
+    snapshot = load_snapshot(ROOT / "benchmarks" / "snapshots" / "60x16x6-seed0.yaml", ROOT)
     policy = BacePipe()
     weights = Prioritizer().weights_of(snapshot)
     start = {p.job: p for p in policy.decide(snapshot)}
     greedy = check_plan(snapshot, start.values(), weights)
-    monkeypatch.setattr(solver_module, "WATCHDOG_GRACE_S", -60.0)
-    result = solve_epoch(snapshot, weights, SolveOptions(time_limit_s=60, threads=1), start)
+    monkeypatch.setattr(solver_module, "WATCHDOG_GRACE_S", -60.0)  # patched here: solve here
+    options = SolveOptions(time_limit_s=60, threads=1, isolated=False)
+    result = solve_epoch(snapshot, weights, options, start)
     assert result.solve_s < 10, "stopped by the watchdog, not by HiGHS's 60 s limit"
     assert result.status == Status.TIME_LIMIT, result.message
     if result.plan:
@@ -326,7 +328,7 @@ def test_watchdog_stops_a_solve_that_overruns_its_limit(monkeypatch: pytest.Monk
         assert exact.feasible and exact.weight >= greedy.weight - 1e-9
     else:
         assert "before any solution" in result.message
-        report = solve_snapshot(snapshot, "milp", SolveOptions(time_limit_s=60, threads=1))
+        report = solve_snapshot(snapshot, "milp", options)
         assert report.milp is not None and report.milp.fallback
         assert report.to_json()["milp"]["fallback"] == "greedy"
         assert report.milp.weight_sum == pytest.approx(greedy.weight)
@@ -340,7 +342,8 @@ def test_solves_with_different_thread_counts_in_one_process() -> None:
     weights = Prioritizer().weights_of(snapshot)
     objectives = []
     for threads in (2, 1, None, 1):
-        result = solve_epoch(snapshot, weights, SolveOptions(time_limit_s=20, threads=threads))
+        options = SolveOptions(time_limit_s=20, threads=threads, isolated=False)
+        result = solve_epoch(snapshot, weights, options)
         assert result.status == Status.OPTIMAL, (threads, result.message)
         objectives.append(result.model_objective)
     assert objectives == pytest.approx([objectives[0]] * 4)

@@ -139,13 +139,17 @@ def test_a_failing_cell_is_recorded_and_the_others_finish(
     assert (outcome.skipped, outcome.ran, outcome.failed) == (1, 1, 1)
 
 
-def test_a_killed_sweep_resumes_with_only_the_missing_cells(tmp_path: Path) -> None:
-    path = write_sweep(
+def _sixteen_geo6_cells(tmp_path: Path) -> Path:
+    return write_sweep(
         tmp_path,
         instances=[str(INSTANCES / "geo6.yaml")],
         policies=["bace", "delay-first", "cost-first", "sjf"],
         grid={"bandwidth_scale": [0.25, 0.5, 1, 2]},
     )
+
+
+def test_a_killed_sweep_resumes_with_only_the_missing_cells(tmp_path: Path) -> None:
+    path = _sixteen_geo6_cells(tmp_path)
     out = tmp_path / "out"
     command = [sys.executable, "-m", "bace_opt", "sweep", str(path), "--out", str(out)]
     process = subprocess.Popen([*command, "--workers", "1"], env={**os.environ, "COLUMNS": "120"})
@@ -169,6 +173,66 @@ def test_a_killed_sweep_resumes_with_only_the_missing_cells(tmp_path: Path) -> N
     assert all(after[name] == stamp for name, stamp in before.items()), "finished cells untouched"
     table = pd.read_parquet(out / "results.parquet")
     assert len(table) == 16 and (table.status == "ok").all()
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(
+                line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line
+            )
+        except OSError:
+            continue
+        if fields.get("PPid", "").strip() == str(pid):
+            found.add(int(status.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def _start_busy_sweep(tmp_path: Path) -> tuple[subprocess.Popen[bytes], set[int]]:
+    path = _sixteen_geo6_cells(tmp_path)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "bace_opt", "sweep", str(path), "--out", str(out)]
+    process = subprocess.Popen([*command, "--workers", "2"], stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list((out / "cells").glob("*.json"))) < 1:
+        time.sleep(0.05)
+    workers = _children(process.pid)
+    assert workers, "the sweep runs its cells on worker processes"
+    return process, workers
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+def test_workers_die_with_a_killed_driver(tmp_path: Path) -> None:
+    process, workers = _start_busy_sweep(tmp_path)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(w) for w in workers):
+        time.sleep(0.1)
+    assert not [w for w in workers if _alive(w)], "orphaned workers"
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+def test_ctrl_c_stops_a_sweep_and_its_workers(tmp_path: Path) -> None:
+    process, workers = _start_busy_sweep(tmp_path)
+    sent = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    assert time.monotonic() - sent < 5
+    assert process.returncode == 130
+    assert stderr.decode().strip().splitlines()[-1] == "interrupted"
+    assert not (tmp_path / "out" / "results.parquet").exists()
+    time.sleep(0.5)
+    assert not [w for w in workers if _alive(w)]
 
 
 def test_dask_cluster_gives_the_local_results(tmp_path: Path) -> None:

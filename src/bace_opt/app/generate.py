@@ -4,23 +4,28 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 from pathlib import Path
 from typing import Any
 
+from bace_opt.core.prices import SeriesPrice
+from bace_opt.core.world import Instance
 from bace_opt.errors import InputError
 from bace_opt.io.documents import job_record
 from bace_opt.io.read import parse_instance, read_document
-from bace_opt.io.write import write_text_atomic, write_yaml_atomic
+from bace_opt.io.write import carry_data_file, write_text_atomic, write_yaml_atomic
 
 
-def _rebase_price_paths(doc: dict[str, Any], spec_dir: Path, out_dir: Path) -> None:
-    """Keep ``series_csv`` paths pointing at the same files from the output's folder."""
-    for region in doc.get("regions", []):
+def _rebase_price_paths(doc: dict[str, Any], instance: Instance, out_path: Path) -> None:
+    """Keep ``series_csv`` paths naming the same data from the output's folder: a file outside
+    it is copied into ``<output stem>-prices/`` beside the output (data paths may not leave
+    their file's folder)."""
+    for region, built in zip(doc.get("regions", []), instance.regions, strict=False):
         price = region.get("price") if isinstance(region, dict) else None
-        if isinstance(price, dict) and isinstance(price.get("series_csv"), str):
-            target = (spec_dir / price["series_csv"]).resolve()
-            price["series_csv"] = os.path.relpath(target, out_dir.resolve())
+        if isinstance(price, dict) and isinstance(built.price, SeriesPrice):
+            source = Path(built.price.source)
+            price["series_csv"] = carry_data_file(
+                source, out_path.parent, f"{out_path.stem}-prices"
+            )
 
 
 def expand_workload(
@@ -44,7 +49,7 @@ def expand_workload(
     drawn = [job_record(j) for j in instance.jobs if j.name not in given]
     out = {k: v for k, v in doc.items() if k != "workload"}
     out["jobs"] = list(doc.get("jobs", [])) + drawn
-    _rebase_price_paths(out, spec_path.parent, out_path.parent)
+    _rebase_price_paths(out, instance, out_path)
     return out, len(drawn)
 
 

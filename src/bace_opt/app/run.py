@@ -11,7 +11,7 @@ from typing import Any
 from bace_opt.core.world import Instance, Snapshot
 from bace_opt.errors import InputError
 from bace_opt.io.documents import snapshot_document
-from bace_opt.io.write import write_text_atomic, write_yaml_atomic
+from bace_opt.io.write import staged_folder, write_text_atomic, write_yaml_atomic
 from bace_opt.policies import PolicyOptions, make_policy, policy_entry
 from bace_opt.policies.bace import PriorityWeights
 from bace_opt.policies.registry import parse_weights
@@ -64,15 +64,17 @@ def _dumper(folder: Path) -> Callable[[Snapshot], None]:
 def run_policy(
     instance: Instance, policy: str, out: Path, settings: RunSettings = RunSettings()
 ) -> tuple[SimulationResult, dict[str, Any]]:
-    """Simulate one policy and write ``jobs.csv``, ``summary.json`` and ``timeline.csv``."""
+    """Simulate one policy and write ``jobs.csv``, ``summary.json`` and ``timeline.csv`` (staged:
+    all three replace a previous run's together, or none does)."""
     options = SimulationOptions(
         epoch_s=settings.epoch_s,
         timing=settings.timing,
         on_progress=settings.on_progress,
         on_snapshot=_dumper(settings.dump_snapshots) if settings.dump_snapshots else None,
     )
-    result = simulate(instance, make_policy(policy, settings.seed, settings.policy), options)
-    return result, write_run(instance, result, out)
+    with staged_folder(out) as staging:
+        result = simulate(instance, make_policy(policy, settings.seed, settings.policy), options)
+        return result, write_run(instance, result, staging)
 
 
 def compare_policies(
@@ -82,21 +84,23 @@ def compare_policies(
     settings: RunSettings = RunSettings(),
     figures: bool = True,
 ) -> list[dict[str, Any]]:
-    """The same world for each policy: one folder each, ``summary.csv`` and the plots."""
+    """The same world for each policy: one folder each, ``summary.csv`` and the plots, staged
+    as a whole (a killed compare leaves the previous results as they were, not a mix)."""
     for name in policies:
         make_policy(name)  # unknown names fail before any work
     results, summaries = [], []
-    for name in policies:
-        dump = settings.dump_snapshots / name if settings.dump_snapshots else None
-        result, summary = run_policy(
-            instance, name, out / name, replace(settings, dump_snapshots=dump)
-        )
-        results.append(result)
-        summaries.append(summary)
-    rows = ([s.get(c) for c in COMPARE_COLUMNS] for s in summaries)
-    write_text_atomic(out / "summary.csv", csv_text(COMPARE_COLUMNS, rows))
-    if figures:
-        plots.jct_cdf(results, out / "jct_cdf.png")
-        plots.cost_energy(summaries, out / "cost_energy.png")
-        plots.gpus_in_use(instance, results, out / "gpus_in_use.png")
+    with staged_folder(out) as staging:
+        for name in policies:
+            dump = settings.dump_snapshots / name if settings.dump_snapshots else None
+            result, summary = run_policy(
+                instance, name, staging / name, replace(settings, dump_snapshots=dump)
+            )
+            results.append(result)
+            summaries.append(summary)
+        rows = ([s.get(c) for c in COMPARE_COLUMNS] for s in summaries)
+        write_text_atomic(staging / "summary.csv", csv_text(COMPARE_COLUMNS, rows))
+        if figures:
+            plots.jct_cdf(results, staging / "jct_cdf.png")
+            plots.cost_energy(summaries, staging / "cost_energy.png")
+            plots.gpus_in_use(instance, results, staging / "gpus_in_use.png")
     return summaries

@@ -15,6 +15,7 @@ from bace_opt.errors import InputError
 from bace_opt.io.prices import price_profile
 from bace_opt.io.rules import (
     capacity_problem,
+    horizon_problems,
     resolve_models,
     snapshot_problems,
     structure_problems,
@@ -23,7 +24,9 @@ from bace_opt.io.schema import InstanceFile, SnapshotFile
 from bace_opt.io.workload import generate_jobs, read_trace
 
 
-def build_instance(spec: InstanceFile, base_dir: Path, source: str = "") -> Instance:
+def build_instance(
+    spec: InstanceFile, base_dir: Path, source: str = "", data_root: Path | None = None
+) -> Instance:
     """Check the rules that relate fields and build the ``Instance`` (raises ``InputError``)."""
     problems = structure_problems(spec)
     if problems:
@@ -32,7 +35,7 @@ def build_instance(spec: InstanceFile, base_dir: Path, source: str = "") -> Inst
     gpu_types = {g.name: GpuType(**g.model_dump()) for g in spec.gpu_types}
     regions: list[Region] = []
     for i, r in enumerate(spec.regions):
-        price = price_profile(r.price, base_dir, f"regions[{i}].price.series_csv", start)
+        price = price_profile(r.price, base_dir, data_root, f"regions[{i}].price.series_csv", start)
         if isinstance(price, str):
             problems.append(price)
             continue
@@ -77,7 +80,7 @@ def build_instance(spec: InstanceFile, base_dir: Path, source: str = "") -> Inst
                 problems.append(f"workload.mix[{i}].seq_len: required, the model has none")
         trace: pd.DataFrame | None = None
         if w.arrivals.process == "trace":
-            read = read_trace(base_dir / w.arrivals.csv, w, "workload.arrivals.csv")
+            read = read_trace(base_dir, data_root, w, "workload.arrivals.csv")
             if isinstance(read, str):
                 problems.append(read)
             else:
@@ -95,7 +98,7 @@ def build_instance(spec: InstanceFile, base_dir: Path, source: str = "") -> Inst
     if problems:
         raise InputError(problems)
     jobs.sort(key=lambda j: (j.arrival_s, j.name))
-    return Instance(
+    instance = Instance(
         name=spec.name,
         start_utc=start,
         mfu=spec.mfu,
@@ -109,12 +112,23 @@ def build_instance(spec: InstanceFile, base_dir: Path, source: str = "") -> Inst
         jobs=tuple(jobs),
         source=source,
     )
+    labels = {j.name: f"jobs[{i}]" for i, j in enumerate(spec.jobs)}
+    if spec.workload:
+        labels.update({j.name: f"workload (job {j.name})" for j in jobs if j.name not in labels})
+    problems = horizon_problems(instance, labels)
+    if problems:
+        raise InputError(
+            problems[:20] + ([f"... and {len(problems) - 20} more"] if len(problems) > 20 else [])
+        )
+    return instance
 
 
-def build_snapshot(spec: SnapshotFile, base_dir: Path, source: str = "") -> Snapshot:
+def build_snapshot(
+    spec: SnapshotFile, base_dir: Path, source: str = "", data_root: Path | None = None
+) -> Snapshot:
     """Build a ``Snapshot``: regions left out of ``free_gpus`` are wholly free, link directions
     left out of ``residual_gbps`` wholly unused."""
-    instance = build_instance(spec, base_dir, source)
+    instance = build_instance(spec, base_dir, source, data_root)
     problems = snapshot_problems(spec, instance)
     if problems:
         raise InputError(problems)

@@ -1,15 +1,16 @@
 """Write an epoch's snapshot as a file (DESIGN §4) that ``bace-opt epoch`` and ``validate`` read
-back: the instance with the waiting jobs as ``jobs``, models inline, plus the free resources."""
+back: the instance with the waiting jobs as ``jobs``, models inline, plus the free resources.
+Price series from outside the folder are copied into ``folder/prices/`` (``carry_data_file``)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 from bace_opt.core.network import direction_key
 from bace_opt.core.prices import ConstantPrice, HourlyUtcPrice, PriceProfile, SeriesPrice
 from bace_opt.core.world import Instance, Job, Snapshot
+from bace_opt.io.write import carry_data_file
 
 
 def job_record(job: Job) -> dict[str, Any]:
@@ -33,7 +34,7 @@ def _price(price: PriceProfile, folder: Path) -> Any:
     if isinstance(price, HourlyUtcPrice):
         return {"hourly_utc": list(price.usd_per_kwh)}
     if isinstance(price, SeriesPrice) and price.source:
-        return {"series_csv": os.path.relpath(price.source, folder.resolve())}
+        return {"series_csv": carry_data_file(Path(price.source), folder, "prices")}
     raise ValueError(f"cannot write price profile {type(price).__name__} to a file")
 
 

@@ -19,29 +19,75 @@ from pydantic import ValidationError
 from bace_opt.core.world import Instance, Snapshot
 from bace_opt.errors import InputError
 from bace_opt.io.build import build_instance, build_snapshot
+from bace_opt.io.files import file_problem, os_reason
 from bace_opt.io.schema import PRICE_TAGS, InstanceFile, SnapshotFile
+from bace_opt.io.yamlload import load_yaml
 
 MAX_FILE_BYTES = 32 * 1024 * 1024
 SNAPSHOT_KEYS = frozenset({"time_s", "free_gpus", "residual_gbps"})
 
 
+class _JsonObject(dict[str, Any]):
+    """A JSON object that remembers the keys it was given more than once."""
+
+    duplicates: tuple[str, ...] = ()
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> _JsonObject:
+    obj = _JsonObject(pairs)
+    if len(obj) < len(pairs):
+        seen: set[str] = set()
+        again: list[str] = []
+        for key, _ in pairs:
+            (again.append if key in seen else seen.add)(key)
+        obj.duplicates = tuple(again)
+    return obj
+
+
+def _json_duplicates(doc: Any) -> list[str]:
+    problems: list[str] = []
+    stack: list[tuple[Any, tuple[int | str, ...]]] = [(doc, ())]
+    while stack:
+        value, at = stack.pop()
+        if isinstance(value, _JsonObject):
+            problems += [f"{field_path((*at, k))}: duplicate key" for k in value.duplicates]
+            stack.extend((v, (*at, k)) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, (*at, i)) for i, v in enumerate(value))
+    return sorted(problems)
+
+
+def _load_json(text: str) -> Any:
+    """Standard JSON only: ``NaN``/``Infinity`` stay the strings they are spelled as, so the schema
+    refuses them with their field path."""
+    doc = json.loads(text, object_pairs_hook=_json_object, parse_constant=str)
+    duplicates = _json_duplicates(doc)
+    if duplicates:
+        raise InputError(duplicates)
+    return doc
+
+
 def read_document(path: Path) -> dict[str, Any]:
-    """Parse a YAML or JSON file into a mapping, with a safe loader and a size limit."""
-    where = path.name
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise InputError([f"{where}: cannot read file ({exc.strerror})"]) from None
-    if size > MAX_FILE_BYTES:
-        raise InputError([f"{where}: file is {size} bytes, more than the {MAX_FILE_BYTES} allowed"])
+    """Parse a YAML or JSON file into a mapping, with a safe loader and a size limit; duplicate
+    keys are refused (YAML and JSON would silently keep the last one)."""
+    where = path.name or str(path)
+    problem = file_problem(path, MAX_FILE_BYTES)
+    if problem:
+        shown = path.absolute() if problem == "file not found" else where
+        raise InputError([f"{shown}: {problem}"])
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError([f"{where}: cannot read file as UTF-8 text ({exc})"]) from None
+        raise InputError([f"{where}: cannot read file as UTF-8 text ({os_reason(exc)})"]) from None
     if not text.strip():
         raise InputError([f"{where}: file is empty"])
     try:
-        doc = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        if path.suffix.lower() == ".json":
+            doc = _load_json(text)
+        else:
+            doc, duplicates = load_yaml(text, field_path)
+            if duplicates:
+                raise InputError(duplicates)
     except json.JSONDecodeError as exc:
         raise InputError([f"{where}: JSON syntax error at line {exc.lineno}: {exc.msg}"]) from None
     except yaml.YAMLError as exc:
@@ -51,11 +97,13 @@ def read_document(path: Path) -> dict[str, Any]:
         raise InputError([f"{where}: YAML syntax error{at}: {problem}"]) from None
     except RecursionError:
         raise InputError([f"{where}: document is nested too deeply"]) from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise InputError([f"{where}: {str(exc).splitlines()[0]}"]) from None
     if doc is None:
         raise InputError([f"{where}: file is empty"])
     if not isinstance(doc, dict):
         raise InputError([f"{where}: expected a mapping of fields, got {type(doc).__name__}"])
-    return doc
+    return dict(doc)
 
 
 def field_path(loc: Iterable[int | str]) -> str:
@@ -82,38 +130,44 @@ def is_snapshot_document(doc: Mapping[str, Any]) -> bool:
     return bool(SNAPSHOT_KEYS & doc.keys())
 
 
-def parse_instance(doc: Mapping[str, Any], base_dir: Path, source: str = "") -> Instance:
+def parse_instance(
+    doc: Mapping[str, Any], base_dir: Path, source: str = "", data_root: Path | None = None
+) -> Instance:
+    """Check a parsed instance document; data paths in it are relative to ``base_dir`` and must
+    stay inside it, or inside ``data_root`` when given (``io.files``)."""
     try:
         spec = InstanceFile.model_validate(doc)
     except ValidationError as exc:
         raise InputError(_shape_problems(exc)) from None
-    return build_instance(spec, base_dir, source)
+    return build_instance(spec, base_dir, source, data_root)
 
 
-def parse_snapshot(doc: Mapping[str, Any], base_dir: Path, source: str = "") -> Snapshot:
+def parse_snapshot(
+    doc: Mapping[str, Any], base_dir: Path, source: str = "", data_root: Path | None = None
+) -> Snapshot:
     try:
         spec = SnapshotFile.model_validate(doc)
     except ValidationError as exc:
         raise InputError(_shape_problems(exc)) from None
-    return build_snapshot(spec, base_dir, source)
+    return build_snapshot(spec, base_dir, source, data_root)
 
 
-def load_instance(path: str | Path) -> Instance:
+def load_instance(path: str | Path, data_root: Path | None = None) -> Instance:
     """Read and check an instance file (raises ``InputError`` listing every problem)."""
     path = Path(path)
-    return parse_instance(read_document(path), path.parent, str(path))
+    return parse_instance(read_document(path), path.parent, str(path), data_root)
 
 
-def load_snapshot(path: str | Path) -> Snapshot:
+def load_snapshot(path: str | Path, data_root: Path | None = None) -> Snapshot:
     """Read and check a snapshot file (raises ``InputError`` listing every problem)."""
     path = Path(path)
-    return parse_snapshot(read_document(path), path.parent, str(path))
+    return parse_snapshot(read_document(path), path.parent, str(path), data_root)
 
 
-def load_any(path: str | Path) -> Instance | Snapshot:
+def load_any(path: str | Path, data_root: Path | None = None) -> Instance | Snapshot:
     """Read an instance or a snapshot file, whichever it is."""
     path = Path(path)
     doc = read_document(path)
     if is_snapshot_document(doc):
-        return parse_snapshot(doc, path.parent, str(path))
-    return parse_instance(doc, path.parent, str(path))
+        return parse_snapshot(doc, path.parent, str(path), data_root)
+    return parse_instance(doc, path.parent, str(path), data_root)

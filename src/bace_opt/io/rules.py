@@ -8,9 +8,10 @@ from collections import Counter
 from collections.abc import Iterable
 
 from bace_opt.core.world import Instance, ModelProfile, Region
+from bace_opt.formulas import job as job_formulas
 from bace_opt.formulas import pipeline
 from bace_opt.io.catalog import catalog_model
-from bace_opt.io.schema import InstanceFile, ModelSpec, SnapshotFile
+from bace_opt.io.schema import MAX_TIME_S, InstanceFile, ModelSpec, SnapshotFile
 
 
 def _duplicates(names: Iterable[str]) -> set[str]:
@@ -115,5 +116,25 @@ def snapshot_problems(spec: SnapshotFile, instance: Instance) -> list[str]:
             problems.append(
                 f"residual_gbps.{key}: {gbps:g} Gbit/s, "
                 f"more than the link's {capacity[direction]:g}"
+            )
+    return problems
+
+
+def horizon_problems(instance: Instance, labels: dict[str, str]) -> list[str]:
+    """Jobs the model cannot compute to the second: arriving past ``MAX_TIME_S`` (a drawn
+    workload can), or running longer than it even whole in their fastest region. ``labels``
+    names each job's field (``jobs[3]``)."""
+    problems: list[str] = []
+    for job in instance.jobs:
+        where = labels.get(job.name, f"job {job.name}")
+        if job.arrival_s > MAX_TIME_S:
+            problems.append(f"{where}.arrival_s: {job.arrival_s:g} s, past {MAX_TIME_S:g} s")
+            continue
+        fastest = job_formulas.fastest_usable(instance, job).gpu_type
+        run_s = job_formulas.ideal_run_time_s(instance, job, fastest)
+        if not run_s <= MAX_TIME_S:
+            problems.append(
+                f"{where}.iterations: the job runs {run_s:.3g} s even whole on {fastest.name}, "
+                f"more than {MAX_TIME_S:g} s"
             )
     return problems

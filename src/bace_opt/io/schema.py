@@ -14,10 +14,36 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag
 
 Name = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:\-]+$")]
-PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-PositiveInt = Annotated[int, Field(ge=1)]
-FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+
+# Physical ranges (docs/model.md, "Numeric ranges"): wide enough for any real cluster, narrow
+# enough that every formula of DESIGN §2 stays finite and exact to well under a second, and that
+# a simulation ends. A value outside is refused with its field path.
+MAX_TIME_S = 1e9
+"""Arrivals, durations, ticks: about 31.7 years; a float is exact to 0.1 µs there."""
+MAX_SNAPSHOT_TIME_S = 1e10
+"""An epoch's time may lie past the last arrival by the run times of the jobs still waiting."""
+MAX_PRICE_USD_PER_KWH = 100.0
+"""|price| (wholesale markets cap at a few $/kWh; negative prices are real and allowed)."""
+MAX_COUNT = 10_000_000
+"""GPUs per region, GPUs per stage, free GPUs."""
+MAX_GBPS = 1e6
+MAX_SIZE = 1_000_000
+"""Micro-batches, micro-batch size, layers, heads, stages (per pipeline: 10,000)."""
+
+
+def _bounded(lo: float, hi: float) -> Any:
+    return Field(ge=lo, le=hi, allow_inf_nan=False)
+
+
+def _count(hi: int) -> Any:
+    return Field(ge=1, le=hi)
+
+
+Seconds = Annotated[float, _bounded(0.0, MAX_TIME_S)]
+PositiveFloat = Annotated[float, Field(gt=0, le=1e12, allow_inf_nan=False)]
+NonNegativeFloat = Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)]
+PositiveInt = Annotated[int, _count(MAX_SIZE)]
+Price = Annotated[float, _bounded(-MAX_PRICE_USD_PER_KWH, MAX_PRICE_USD_PER_KWH)]
 
 DEFAULT_START_UTC = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -38,21 +64,27 @@ class GpuTypeSpec(_Strict):
     """An accelerator model."""
 
     name: Name
-    peak_tflops: Annotated[PositiveFloat, Field(description="dense BF16/FP16 peak, TFLOPS")]
-    power_kw: Annotated[PositiveFloat, Field(description="board power under training load, kW")]
-    memory_gb: Annotated[PositiveFloat, Field(description="GPU memory, GB (1e9 bytes)")]
+    peak_tflops: Annotated[
+        float, _bounded(1e-3, 1e5), Field(description="dense BF16/FP16 peak, TFLOPS")
+    ]
+    power_kw: Annotated[
+        float, _bounded(1e-3, 100.0), Field(description="board power under training load, kW")
+    ]
+    memory_gb: Annotated[
+        float, _bounded(1e-3, 1e5), Field(description="GPU memory, GB (1e9 bytes)")
+    ]
 
 
 class HourlyUtcPriceSpec(_Strict):
     """A daily price profile: 24 prices in $/kWh indexed by UTC hour."""
 
-    hourly_utc: Annotated[list[FiniteFloat], Field(min_length=24, max_length=24)]
+    hourly_utc: Annotated[list[Price], Field(min_length=24, max_length=24)]
 
 
 class SeriesCsvPriceSpec(_Strict):
     """An hourly price series in a CSV file (``utc_time,usd_per_kwh``), relative to the file."""
 
-    series_csv: Annotated[str, Field(min_length=1)]
+    series_csv: Annotated[str, Field(min_length=1, max_length=4096)]
 
 
 def _price_kind(value: Any) -> str:
@@ -65,7 +97,7 @@ PRICE_TAGS = frozenset({"constant", "hourly_utc", "series_csv"})
 """Union tags pydantic puts into error paths under ``price``; ``read.field_path`` drops them."""
 
 PriceSpec = Annotated[
-    Annotated[FiniteFloat, Tag("constant")]
+    Annotated[Price, Tag("constant")]
     | Annotated[HourlyUtcPriceSpec, Tag("hourly_utc")]
     | Annotated[SeriesCsvPriceSpec, Tag("series_csv")],
     Discriminator(_price_kind),
@@ -76,7 +108,7 @@ class RegionSpec(_Strict):
     """A cloud region with one GPU type."""
 
     name: Name
-    gpus: Annotated[PositiveInt, Field(description="GPUs the operator may use here")]
+    gpus: Annotated[int, _count(MAX_COUNT), Field(description="GPUs the operator may use here")]
     gpu_type: Name
     pue: Annotated[float, Field(ge=1.0, le=5.0, allow_inf_nan=False)]
     price: Annotated[PriceSpec, Field(description="$/kWh: constant, hourly_utc or series_csv")]
@@ -87,8 +119,10 @@ class LinkSpec(_Strict):
 
     a: Name
     b: Name
-    gbps: Annotated[PositiveFloat, Field(description="capacity per direction, Gbit/s")]
-    latency_ms: Annotated[NonNegativeFloat, Field(description="one-way latency, ms")]
+    gbps: Annotated[
+        float, _bounded(1e-6, MAX_GBPS), Field(description="capacity per direction, Gbit/s")
+    ]
+    latency_ms: Annotated[float, _bounded(0.0, 1e5), Field(description="one-way latency, ms")]
     directed: bool = False
 
 
@@ -96,34 +130,37 @@ class ModelSpec(_Strict):
     """An LLM profile (inline in an instance, or one file in ``models/``)."""
 
     name: Name
-    params: PositiveFloat
+    params: Annotated[float, _bounded(1.0, 1e15)]
     layers: PositiveInt
-    hidden: PositiveInt
+    hidden: Annotated[int, _count(100_000_000)]
     heads: PositiveInt | None = None
-    vocab: PositiveInt | None = None
-    seq_len: PositiveInt | None = None
-    source: str = ""
+    vocab: Annotated[int, _count(1_000_000_000)] | None = None
+    seq_len: Annotated[int, _count(100_000_000)] | None = None
+    source: Annotated[str, Field(max_length=4096)] = ""
 
 
 class JobSpec(_Strict):
     """A training job (DESIGN §2)."""
 
     name: Name
-    arrival_s: NonNegativeFloat
+    arrival_s: Seconds
     model: Name
-    stages: PositiveInt
-    gpus_per_stage: PositiveInt
-    iterations: PositiveInt
+    stages: Annotated[int, _count(10_000)]
+    gpus_per_stage: Annotated[int, _count(MAX_COUNT)]
+    iterations: Annotated[int, _count(10**12)]
     micro_batches: PositiveInt
     micro_batch_size: PositiveInt
-    seq_len: Annotated[PositiveInt | None, Field(description="default: the model's seq_len")] = None
+    seq_len: Annotated[
+        Annotated[int, _count(100_000_000)] | None,
+        Field(description="default: the model's seq_len"),
+    ] = None
 
 
 class PoissonArrivals(_Strict):
     """Poisson arrivals at a constant rate."""
 
     process: Literal["poisson"]
-    rate_per_hour: PositiveFloat
+    rate_per_hour: Annotated[float, _bounded(1e-6, 1e6)]
 
 
 class TraceArrivals(_Strict):
@@ -131,36 +168,38 @@ class TraceArrivals(_Strict):
     ``submit_offset_s``, ``duration_s``, ``num_gpus``), path relative to the file."""
 
     process: Literal["trace"]
-    csv: Annotated[str, Field(min_length=1)]
-    start_row: Annotated[int, Field(ge=0)] = 0
-    time_scale: Annotated[PositiveFloat, Field(description="multiplies inter-arrival times")] = 1.0
+    csv: Annotated[str, Field(min_length=1, max_length=4096)]
+    start_row: Annotated[int, Field(ge=0, le=1_000_000_000)] = 0
+    time_scale: Annotated[
+        float, _bounded(1e-6, 1e6), Field(description="multiplies inter-arrival times")
+    ] = 1.0
 
 
 class MixEntry(_Strict):
     """One model of the workload mix and the pipeline shapes it may take."""
 
     model: Name
-    weight: PositiveFloat = 1.0
+    weight: Annotated[float, _bounded(1e-6, 1e6)] = 1.0
     shapes: Annotated[
-        list[Annotated[list[PositiveInt], Field(min_length=2, max_length=2)]],
+        list[Annotated[list[Annotated[int, _count(10_000)]], Field(min_length=2, max_length=2)]],
         Field(min_length=1, description="[stages, gpus_per_stage] pairs"),
     ]
     micro_batches: PositiveInt = 16
     micro_batch_size: PositiveInt = 4
-    seq_len: PositiveInt | None = None
+    seq_len: Annotated[int, _count(100_000_000)] | None = None
 
 
 class DurationRange(_Strict):
     """Target run times: drawn log-uniformly (Poisson), or clipped to this range (trace)."""
 
-    min_s: PositiveFloat
-    max_s: PositiveFloat
+    min_s: Annotated[float, _bounded(1e-3, MAX_TIME_S)]
+    max_s: Annotated[float, _bounded(1e-3, MAX_TIME_S)]
 
 
 class WorkloadSpec(_Strict):
     """A seeded generator of jobs; ``bace-opt generate`` expands it into ``jobs:``."""
 
-    seed: Annotated[int, Field(ge=0)] = 0
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
     count: Annotated[int, Field(ge=1, le=1_000_000)]
     arrivals: Annotated[PoissonArrivals | TraceArrivals, Field(discriminator="process")]
     mix: Annotated[list[MixEntry], Field(min_length=1)]
@@ -181,10 +220,10 @@ class InstanceFile(_Strict):
 
     name: Name
     start_utc: UtcDatetime = DEFAULT_START_UTC
-    mfu: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 0.4
+    mfu: Annotated[float, _bounded(1e-3, 1.0)] = 0.4
     bytes_per_element: Annotated[int, Field(ge=1, le=8)] = 2
-    epoch_s: PositiveFloat | None = None
-    max_regions: PositiveInt = 3
+    epoch_s: Annotated[float, _bounded(1.0, MAX_TIME_S)] | None = None
+    max_regions: Annotated[int, _count(1000)] = 3
     relays: bool = False
     gpu_types: Annotated[list[GpuTypeSpec], Field(min_length=1)]
     regions: Annotated[list[RegionSpec], Field(min_length=1)]
@@ -201,6 +240,6 @@ class SnapshotFile(InstanceFile):
         extra="forbid", frozen=True, strict=True, title="bace-opt snapshot file"
     )
 
-    time_s: NonNegativeFloat
-    free_gpus: dict[str, Annotated[int, Field(ge=0)]] = {}
-    residual_gbps: dict[str, NonNegativeFloat] = {}
+    time_s: Annotated[float, _bounded(0.0, MAX_SNAPSHOT_TIME_S)]
+    free_gpus: dict[str, Annotated[int, Field(ge=0, le=MAX_COUNT)]] = {}
+    residual_gbps: dict[str, Annotated[float, _bounded(0.0, MAX_GBPS)]] = {}

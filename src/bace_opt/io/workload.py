@@ -21,30 +21,56 @@ import pandas as pd
 
 from bace_opt.core.world import GpuType, Job, ModelProfile
 from bace_opt.formulas import pipeline
-from bace_opt.io.schema import MixEntry, WorkloadSpec
+from bace_opt.io.files import locate_data_file
+from bace_opt.io.schema import MAX_TIME_S, MixEntry, TraceArrivals, WorkloadSpec
 
 TRACE_COLUMNS = ("submit_offset_s", "duration_s", "num_gpus")
 
 
-def read_trace(path: Path, spec: WorkloadSpec, where: str) -> pd.DataFrame | str:
-    """The rows of a job trace this workload replays, or a problem line."""
-    if not path.is_file():
-        return f"{where}: file not found: {path.name}"
+def read_trace(
+    base_dir: Path, data_root: Path | None, spec: WorkloadSpec, where: str
+) -> pd.DataFrame | str:
+    """The rows of a job trace this workload replays, or a problem line. The same rules as price
+    series (``io.files``); offsets finite and non-decreasing (arrivals never go back in time),
+    durations and GPU counts positive, arrivals within ``MAX_TIME_S`` once scaled."""
+    arrivals = spec.arrivals
+    if not isinstance(arrivals, TraceArrivals):
+        return f"{where}: the workload's arrivals are not a trace"
+    name = arrivals.csv
+    path = locate_data_file(name, base_dir, data_root, where)
+    if isinstance(path, str):
+        return path
     try:
         table = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        return f"{where}: cannot read {path.name} as CSV ({str(exc).splitlines()[0]})"
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError):
+        return f"{where}: cannot read {name} as a CSV with columns {', '.join(TRACE_COLUMNS)}"
     missing = [c for c in TRACE_COLUMNS if c not in table.columns]
     if missing:
-        return f"{where}: {path.name} needs columns {', '.join(TRACE_COLUMNS)}; missing {missing}"
-    start = spec.arrivals.start_row if spec.arrivals.process == "trace" else 0
+        return f"{where}: {name} needs columns {', '.join(TRACE_COLUMNS)}; missing {missing}"
+    start = arrivals.start_row
     rows = table.iloc[start : start + spec.count][list(TRACE_COLUMNS)]
     if len(rows) < spec.count:
         have = len(rows)
-        return f"{where}: {path.name} has {have} rows from start_row {start}, need {spec.count}"
-    numeric = rows.apply(pd.to_numeric, errors="coerce")
-    if numeric.isna().any().any() or (numeric["num_gpus"] < 1).any():
-        return f"{where}: {path.name} has non-numeric or non-positive values in {TRACE_COLUMNS}"
+        return f"{where}: {name} has {have} rows from start_row {start}, need {spec.count}"
+    numeric = rows.apply(pd.to_numeric, errors="coerce").astype(float)
+    values = numeric.to_numpy()
+    finite = np.isfinite(values)
+    positive = finite[:, 1:] & (values[:, 1:] > 0) if len(values) else finite[:, 1:]
+    for column, ok in (
+        (TRACE_COLUMNS[0], finite[:, 0]),
+        (TRACE_COLUMNS[1], positive[:, 0]),
+        (TRACE_COLUMNS[2], positive[:, 1]),
+    ):
+        if not ok.all():
+            row = start + int((~ok).argmax()) + 2
+            return f"{where}: {name} row {row}: {column} must be a finite positive number"
+    offsets = values[:, 0]
+    back = np.diff(offsets) < 0
+    if back.any():
+        row = start + int(back.argmax()) + 3
+        return f"{where}: {name} row {row}: submit_offset_s goes back in time"
+    if (offsets[-1] - offsets[0]) * arrivals.time_scale > MAX_TIME_S:
+        return f"{where}: {name}: the arrivals span more than {MAX_TIME_S:g} s"
     result: pd.DataFrame = numeric.reset_index(drop=True)
     return result
 

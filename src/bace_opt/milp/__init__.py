@@ -1,6 +1,7 @@
 """The exact epoch MILP: data (no Pyomo) → build (one ``add_*`` per family) → solve (two stages,
-``lexicographic``; the only solver contact is ``solver``) → extract. ``solve_epoch`` runs them and
-returns our own result type (``result``)."""
+``lexicographic``; the only solver contact is ``solver``) → extract. ``solve_epoch`` runs them —
+in a child process it stops at the time limit or on Ctrl-C (``isolate``) — and returns our own
+result type (``result``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from bace_opt.core.placement import Placement
 from bace_opt.core.world import Snapshot
 from bace_opt.milp.build import build_model
 from bace_opt.milp.data import epoch_data
+from bace_opt.milp.isolate import isolation_available, solve_isolated
 from bace_opt.milp.lexicographic import solve_lexicographic
 from bace_opt.milp.result import SolveOptions, SolveResult, Status
 
@@ -27,8 +29,11 @@ def solve_epoch(
 ) -> SolveResult:
     """The lexicographically best decision for ``snapshot``; ``build_s`` is the time to build it.
 
-    ``start`` (e.g. the greedy plan) is the MIP start; ``write_lp`` gets the cost stage's model."""
+    ``start`` (e.g. the greedy plan) is the MIP start, and the incumbent should the time limit
+    come before stage 1 answers; ``write_lp`` gets the cost stage's model. The time limit counts
+    from this call; ``KeyboardInterrupt`` leaves it as it came (with no solver process left)."""
     options = options or SolveOptions()
+    started = time.monotonic()
     tic = time.perf_counter()
     data = epoch_data(snapshot, weights)
     if not any(j.blocks for j in data.jobs):
@@ -42,6 +47,10 @@ def solve_epoch(
             build_s=time.perf_counter() - tic,
             message="no waiting job fits the free resources",
         )
+    if options.isolated and isolation_available():
+        return solve_isolated(snapshot, weights, data, options, start, write_lp, started)
     model = build_model(data)
     build_s = time.perf_counter() - tic
-    return replace(solve_lexicographic(model, data, options, start, write_lp), build_s=build_s)
+    deadline = started + options.time_limit_s
+    result = solve_lexicographic(model, data, options, start, write_lp, deadline)
+    return replace(result, build_s=build_s)

@@ -3,13 +3,18 @@ least epoch cost with that weight kept (a floor on Σ w x, a hair below stage 1'
 
 The solving itself is ``solver``'s; this module owns the procedure (time split, floor, warm
 starts) and turns every outcome — including a solver failure or exception — into a
-``SolveResult``, so no exception from solving leaves it.
+``SolveResult``, so no exception from solving leaves it (but ``KeyboardInterrupt`` does).
+
+Time is an absolute ``deadline`` on ``time.monotonic()`` (the caller's clock, which may have
+started before the model was built); stage 1 gets ``STAGE1_SHARE`` of what is left once the model
+is handed over, stage 2 the rest.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,19 +24,34 @@ from bace_opt.core.placement import Placement
 from bace_opt.milp.data import EpochData
 from bace_opt.milp.extract import extract_plan
 from bace_opt.milp.result import SolveOptions, SolveResult, Status
-from bace_opt.milp.solver import SolveFailure, open_backend
+from bace_opt.milp.solver import SolveFailure, StageOutcome, open_backend
 from bace_opt.milp.warmstart import apply_plan
 
 log = logging.getLogger(__name__)
 
 STAGE1_SHARE = 0.6
-"""Share of the time limit stage 1 may use; stage 2 gets the rest (and whatever stage 1 left)."""
+"""Share of the time left after the hand-over that stage 1 may use; stage 2 gets the rest (and
+whatever stage 1 left)."""
 FLOOR_SLACK = 1e-7
 """Relative slack of the stage-2 floor on Σ w x, so stage 1's optimum stays feasible in stage 2
 under the solver's tolerances."""
+CLOSED_GAP = 1e-9
+"""Relative distance of objective and bound below which a stage counts as proven."""
 SKIP_STAGE2_S = 0.05
 """With no more time than this left after stage 1, stage 2 is not started: the admitted plan's
 cost is reported as a time-limit incumbent."""
+
+
+@dataclass(frozen=True)
+class StageOne:
+    """Stage 1's answer, told to ``on_stage1`` before stage 2 starts: the admission to fall back
+    on when stage 2 does not finish (its cost is then the caller's to compute)."""
+
+    status: Status
+    termination: str
+    plan: dict[str, Placement]
+    weight: float
+    weight_bound: float | None
 
 
 @dataclass
@@ -58,18 +78,21 @@ def _two_stages(
     start: dict[str, Placement] | None,
     write_lp: Path | None,
     progress: _Progress,
+    deadline: float | None,
+    on_stage1: Callable[[StageOne], None] | None,
 ) -> _Found:
     backend = open_backend(options)
     if start is not None and options.warm_start and not apply_plan(m, data, start):
         log.info("greedy plan does not fit the model's index sets; no MIP start")
     backend.attach(m)  # hand the model over now, so the limits below are the solver's
-    deadline = time.perf_counter() + options.time_limit_s
-    first = backend.solve(
-        m, min(STAGE1_SHARE * options.time_limit_s, deadline - time.perf_counter())
-    )
+    if deadline is None:
+        deadline = time.monotonic() + options.time_limit_s
+    first = backend.solve(m, STAGE1_SHARE * (deadline - time.monotonic()))
     progress.weight, progress.weight_bound = first.objective, first.bound
     progress.termination = first.termination
     admitted = extract_plan(m, data)
+    if on_stage1 is not None:
+        on_stage1(StageOne(first.status, first.termination, admitted, first.objective, first.bound))
     floor = sum(j.weight for j in data.jobs if j.name in admitted)
     if m.admission_floor is not None:
         m.floor.set_value(floor - FLOOR_SLACK * max(1.0, abs(floor)))
@@ -79,13 +102,26 @@ def _two_stages(
     if write_lp is not None:
         m.write(str(write_lp), io_options={"symbolic_solver_labels": True})
     apply_plan(m, data, admitted)
-    remaining = deadline - time.perf_counter()
+    remaining = deadline - time.monotonic()
     if remaining <= SKIP_STAGE2_S:
         return _Found(Status.TIME_LIMIT, admitted, pyo.value(m.cost), None)
     second = backend.solve(m, remaining)
     progress.termination = second.termination
     status = Status.TIME_LIMIT if second.status == Status.TIME_LIMIT else first.status
+    if (
+        status == Status.OPTIMAL
+        and options.mip_gap > 0
+        and not (_closed(first) and _closed(second))
+    ):
+        status = Status.WITHIN_GAP  # HiGHS says "optimal" at the gap asked for; that is no proof
     return _Found(status, extract_plan(m, data), second.objective, second.bound)
+
+
+def _closed(stage: StageOutcome) -> bool:
+    """The stage's dual bound meets its objective (to the solver's tolerance)."""
+    if stage.bound is None:
+        return False
+    return abs(stage.objective - stage.bound) <= CLOSED_GAP * max(1.0, abs(stage.objective))
 
 
 def solve_lexicographic(
@@ -94,15 +130,19 @@ def solve_lexicographic(
     options: SolveOptions,
     start: dict[str, Placement] | None = None,
     write_lp: Path | None = None,
+    deadline: float | None = None,
+    on_stage1: Callable[[StageOne], None] | None = None,
 ) -> SolveResult:
     """Stage 1: max Σ w x (warm-started with ``start``); stage 2: min cost with Σ w x kept.
 
-    ``write_lp`` gets the cost stage's model (with the floor) before it is solved."""
+    ``write_lp`` gets the cost stage's model (with the floor) before it is solved. ``deadline``
+    (``time.monotonic()``) ends both stages; without it, ``options.time_limit_s`` counts from the
+    hand-over of the model. ``on_stage1`` hears stage 1's answer as soon as there is one."""
     tic = time.perf_counter()
     scale = float(pyo.value(m.COST_SCALE))
     progress = _Progress()
     try:
-        found = _two_stages(m, data, options, start, write_lp, progress)
+        found = _two_stages(m, data, options, start, write_lp, progress, deadline, on_stage1)
     except SolveFailure as failure:
         return SolveResult(
             status=failure.status,

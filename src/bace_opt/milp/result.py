@@ -16,6 +16,9 @@ class Status(StrEnum):
     """How a solve ended, in our terms; the solver's own word is ``SolveResult.termination``."""
 
     OPTIMAL = "optimal"
+    """Proven: both stages closed their gaps."""
+    WITHIN_GAP = "within_gap"
+    """Stopped at the requested ``mip_gap`` > 0: good to that gap, not proven optimal."""
     TIME_LIMIT = "time_limit"
     INFEASIBLE = "infeasible"
     ERROR = "error"
@@ -31,6 +34,10 @@ class SolveOptions:
     admission whose weight is a hair below the best, which is not the lexicographic optimum."""
     threads: int | None = None
     warm_start: bool = True
+    isolated: bool = True
+    """Build and solve in a child process the caller stops at ``time_limit_s`` (+ a second) after
+    ``solve_epoch`` was called, and at once on Ctrl-C (``isolate``). False solves in this process
+    — for debugging and quick tests: the build and HiGHS's hand-over then run past the limit."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,7 +79,8 @@ class SolveResult:
     def usable(self) -> bool:
         """A plan the caller may apply: proven optimal, or the incumbent at the time limit. A
         time limit reached before any solution (objective None) is not usable: fall back."""
-        return self.status in (Status.OPTIMAL, Status.TIME_LIMIT) and self.has_solution
+        usable = (Status.OPTIMAL, Status.WITHIN_GAP, Status.TIME_LIMIT)
+        return self.status in usable and self.has_solution
 
     @property
     def gap(self) -> float | None:

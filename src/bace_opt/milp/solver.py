@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import functools
 import logging
+import signal
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +32,8 @@ WATCHDOG_GRACE_S = 0.5
 """How far past a stage's time limit HiGHS may run before our own watchdog interrupts it. HiGHS
 keeps its limit itself almost always, but was seen to overrun it (MIP presolve on large models,
 DESIGN §3); the watchdog asks HiGHS to stop from its interrupt callbacks, so no thread is needed."""
+PRELOAD = ("highspy", "pyomo.contrib.appsi.solvers")
+"""Modules a fresh solver process should have imported before it is forked (``isolate``)."""
 
 # How each backend's termination conditions read in our terms; a name not listed is an error.
 # TIME_LIMIT holds only with an incumbent (``_appsi_status``, ``FactoryBackend``).
@@ -168,8 +172,31 @@ class HighsBackend:
 
 
 @contextmanager
+def _sigint_noted() -> Iterator[list[bool]]:
+    """While HiGHS runs in this process, Ctrl-C only notes itself in the yielded list, and
+    ``KeyboardInterrupt`` is raised once HiGHS has returned: raised inside HiGHS's callback, HiGHS
+    would turn it into status "error" and the interrupt would be lost. Only in the main thread and
+    over Python's default handler (a solver process ignores SIGINT: its parent handles it)."""
+    notes: list[bool] = []
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield notes
+        return
+    previous = signal.signal(signal.SIGINT, lambda *_: notes.append(True))
+    try:
+        yield notes
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if notes:
+            raise KeyboardInterrupt
+
+
+@contextmanager
 def _watchdog(opt: Any, limit: float) -> Iterator[list[float]]:
-    """Interrupt the persistent HiGHS behind ``opt`` once ``limit`` + grace seconds have passed.
+    """Interrupt the persistent HiGHS behind ``opt`` once ``limit`` + grace seconds have passed,
+    or at once on Ctrl-C (``_sigint_noted``).
 
     Subscribes one check to HiGHS's simplex, IPM and MIP interrupt callbacks (highspy's event
     API); the yielded list gets the seconds into the solve at which it fired, if it did."""
@@ -181,21 +208,25 @@ def _watchdog(opt: Any, limit: float) -> Iterator[list[float]]:
     started = time.perf_counter()
     deadline = started + limit + WATCHDOG_GRACE_S
 
-    def check(event: Any) -> None:
-        now = time.perf_counter()
-        if now > deadline:
-            if not fired:
-                fired.append(now - started)
-            event.interrupt()
+    with _sigint_noted() as sigint:
 
-    events = (highs.cbSimplexInterrupt, highs.cbIpmInterrupt, highs.cbMipInterrupt)
-    for event in events:
-        event.subscribe(check)
-    try:
-        yield fired
-    finally:
+        def check(event: Any) -> None:
+            now = time.perf_counter()
+            if sigint:
+                event.interrupt()
+            elif now > deadline:
+                if not fired:
+                    fired.append(now - started)
+                event.interrupt()
+
+        events = (highs.cbSimplexInterrupt, highs.cbIpmInterrupt, highs.cbMipInterrupt)
         for event in events:
-            event.unsubscribe(check)
+            event.subscribe(check)
+        try:
+            yield fired
+        finally:
+            for event in events:
+                event.unsubscribe(check)
 
 
 def _interrupted(opt: Any, m: pyo.ConcreteModel, termination: str) -> StageOutcome:

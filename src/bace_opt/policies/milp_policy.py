@@ -1,6 +1,8 @@
-"""Policy ``milp``: every epoch solved exactly (within a per-epoch time limit), warm-started by the
-greedy BACE-Pipe plan, with the greedy plan as the fallback whenever the solver fails, finds
-nothing, or returns a plan the exact check rejects. Fallbacks are counted for ``summary.json``."""
+"""Policy ``milp``: every epoch solved exactly (within a per-epoch time limit, the wall clock of the
+whole solve, model build included), warm-started by the greedy BACE-Pipe plan, with the greedy plan
+as the fallback whenever the solver fails, finds nothing, or returns a plan the exact check
+rejects. Fallbacks are counted for ``summary.json``. Ctrl-C during a solve is not a fallback: the
+``KeyboardInterrupt`` leaves ``decide`` (``solve_epoch`` has ended its solver process)."""
 
 from __future__ import annotations
 

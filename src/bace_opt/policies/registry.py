@@ -135,6 +135,10 @@ def make_policy(name: str, seed: int = 0, options: PolicyOptions | None = None) 
     return policy_entry(name).make(options or PolicyOptions(seed=seed))
 
 
+MAX_WEIGHT = 1e6
+"""Priority weights are relative; beyond this their products overflow nothing useful."""
+
+
 def parse_weights(text: str) -> PriorityWeights:
     """``aging=0.25,length=1,bandwidth=1`` (any subset) → ``PriorityWeights``."""
     known = {"aging": "aging_per_hour", "length": "length", "bandwidth": "bandwidth"}
@@ -149,7 +153,7 @@ def parse_weights(text: str) -> PriorityWeights:
             value = float(raw)
         except ValueError:
             raise InputError([f"--weights: {key.strip()} must be a number, not '{raw}'"]) from None
-        if not value >= 0 or value == float("inf"):
-            raise InputError([f"--weights: {key.strip()} must be a finite number ≥ 0"])
+        if not 0 <= value <= MAX_WEIGHT:
+            raise InputError([f"--weights: {key.strip()} must be a number in [0, {MAX_WEIGHT:g}]"])
         values[known[key.strip()]] = value
     return PriorityWeights(**values)

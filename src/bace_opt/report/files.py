@@ -40,12 +40,18 @@ def job_row(record: JobRecord) -> tuple[Any, ...]:
     return tuple(getattr(record, column) for column in JOB_COLUMNS)
 
 
-def write_run(instance: Instance, result: SimulationResult, folder: Path) -> dict[str, Any]:
-    """Write the three files of one run into ``folder``; returns what ``summary.json`` holds: the
-    summary metrics, the instance's name and the policy's counters (its ``stats``)."""
+def run_summary(instance: Instance, result: SimulationResult) -> dict[str, Any]:
+    """What ``summary.json`` holds: the summary metrics, the instance's name and the policy's
+    counters (its ``stats``)."""
     summary = summarize(result.policy, result.records, result.totals).as_dict()
     summary["instance"] = instance.name
     summary.update(result.policy_stats)
+    return summary
+
+
+def write_run(instance: Instance, result: SimulationResult, folder: Path) -> dict[str, Any]:
+    """Write the three files of one run into ``folder``; returns ``run_summary``."""
+    summary = run_summary(instance, result)
     rows = (job_row(r) for r in result.records)
     write_text_atomic(folder / "jobs.csv", csv_text(JOB_COLUMNS, rows))
     regions = [r.name for r in instance.regions]

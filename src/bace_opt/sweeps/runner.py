@@ -20,6 +20,10 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
+import signal
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -114,16 +118,43 @@ def _windowed(
                 yield cell, CellOutcome.failed(exc, prefix="worker failed: ")
 
 
+PARENT_CHECK_S = 1.0
+"""How often a worker looks whether its driver is still alive."""
+
+
+def _orphan_watch(parent: int) -> None:
+    while True:
+        time.sleep(PARENT_CHECK_S)
+        if os.getppid() != parent:
+            os._exit(1)  # the driver died (even by SIGKILL): nobody wants this cell any more
+
+
+def _worker_start(parent: int) -> None:
+    """A worker ignores Ctrl-C (the driver handles it and ends the workers) and dies within a
+    second or so of its driver."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_orphan_watch, args=(parent,), daemon=True).start()
+
+
 def _local_pool(work: Work, workers: int) -> Iterator[tuple[Cell, CellOutcome]]:
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+    pool = ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_worker_start, initargs=(os.getpid(),)
+    )
 
-        def done(futures: set[Future[CellOutcome]]) -> set[Future[CellOutcome]]:
-            return wait(futures, return_when=FIRST_COMPLETED).done
+    def done(futures: set[Future[CellOutcome]]) -> set[Future[CellOutcome]]:
+        return wait(futures, return_when=FIRST_COMPLETED).done
 
+    try:
         yield from _windowed(
             lambda t: pool.submit(execute, t), done, lambda f: f.result(), work, 2 * workers
         )
+    except BaseException:  # Ctrl-C, or the caller stopped: end the cells in flight now
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
 
 
 def connect(address: str, timeout: str = "20s") -> Any:

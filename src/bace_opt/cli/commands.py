@@ -1,7 +1,5 @@
-"""The command line (DESIGN §5): a thin typer layer, one library call per command.
-
-Exit status: 0 success, 2 bad input or usage (one line per problem, no traceback), 1 anything else
-(a one-line message; ``--debug`` shows the traceback).
+"""The command line (DESIGN §5): a thin typer layer, one library call per command (exit
+statuses: ``console``).
 
 The simulation, MILP and sweep layers (matplotlib, Pyomo, SciPy, Dask) are imported inside the
 commands that use them, so ``validate``, ``info``, ``schema`` and ``generate`` start in about a
@@ -10,26 +8,24 @@ second instead of 2.6 s.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
+import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bace_opt.app.describe import describe
 from bace_opt.app.generate import generate_instance
+from bace_opt.cli.console import CORES, err, handled, out, progress, state
 from bace_opt.core.world import Snapshot
 from bace_opt.errors import InputError
+from bace_opt.io.files import DATA_ROOT_ENV
 from bace_opt.io.read import load_any, load_instance, load_snapshot
 from bace_opt.io.schema import InstanceFile
-from bace_opt.io.write import write_json_atomic
+from bace_opt.io.write import check_output, write_json_atomic
 from bace_opt.policies import policy_entry, policy_names
 from bace_opt.policies.registry import MILP_TIME_LIMIT_S
 from bace_opt.report.terminal import rows_table, summary_table
@@ -41,48 +37,30 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-out = Console(soft_wrap=True)
-if not out.is_terminal:
-    out = Console(soft_wrap=True, width=160)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-_state = {"debug": False}
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
 FileArg = Annotated[
     Path, typer.Argument(help="Instance or snapshot file (YAML or JSON).", show_default=False)
 ]
 
 
-def handled(command: Callable[P, R]) -> Callable[P, R]:
-    """Turn library errors into exit statuses: bad input → 2 with one line per problem, anything
-    else → 1 with a one-line message (the traceback only with ``--debug``)."""
-
-    @functools.wraps(command)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except InputError as exc:
-            for problem in exc.problems:
-                err.print(problem, markup=False)
-            raise typer.Exit(2) from None
-        except (typer.Exit, typer.Abort, KeyboardInterrupt):
-            raise
-        except Exception as exc:
-            if _state["debug"]:
-                raise
-            err.print(f"error: {type(exc).__name__}: {exc}", markup=False)
-            raise typer.Exit(1) from None
-
-    return wrapper
-
-
 @app.callback()
 def _main(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
+    data_root: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-root",
+            help="Let instance files name data files (price series, traces) anywhere under DIR; "
+            "by default only under the instance file's own folder.",
+            metavar="DIR",
+        ),
+    ] = None,
 ) -> None:
-    _state["debug"] = debug
+    state["debug"] = debug
+    if data_root is not None:
+        if not data_root.is_dir():
+            err.print(f"--data-root: {data_root} is not a folder", markup=False)
+            raise typer.Exit(2)
+        os.environ[DATA_ROOT_ENV] = str(data_root.resolve())  # sweep workers inherit it
     logging.basicConfig(level=logging.INFO if debug else logging.WARNING, format="%(message)s")
     if debug:
         logging.getLogger("bace_opt").setLevel(logging.DEBUG)
@@ -124,7 +102,8 @@ def schema(
 ) -> None:
     """Print the JSON Schema of the instance file, for editors to check files as people type."""
     document: dict[str, Any] = InstanceFile.model_json_schema()
-    if out_file:
+    if out_file is not None:
+        check_output(out_file, "--out")
         write_json_atomic(out_file, document)
     else:
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
@@ -139,6 +118,7 @@ def generate(
     count: Annotated[int | None, typer.Option(help="Override the number of jobs.", min=1)] = None,
 ) -> None:
     """Draw a seeded workload into an instance file with explicit jobs (same seed, same file)."""
+    check_output(out_file, "--out")
     drawn = generate_instance(spec, out_file, seed=seed, count=count)
     out.print(f"wrote {out_file}: {drawn} jobs drawn", markup=False, highlight=False)
 
@@ -153,7 +133,7 @@ EpochOption = Annotated[
     typer.Option(
         "--epoch-s",
         help="Also decide every this many seconds (default: the instance's).",
-        min=0.001,
+        min=1.0,
     ),
 ]
 TimingOption = Annotated[
@@ -176,23 +156,10 @@ DumpOption = Annotated[
 ]
 
 
-@contextmanager
-def _progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar (finished jobs or cells) while the block runs, on a terminal; else nothing."""
-    if not err.is_terminal:
-        yield None
-        return
-    bar = Progress(
-        TextColumn(label),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    )
-    task = bar.add_task(label, total=None)
-    with bar:
-        yield lambda done, total: bar.update(task, completed=done, total=total)
+def _check_run_outputs(out_dir: Path, dump_snapshots: Path | None) -> None:
+    check_output(out_dir, "--out", folder=True)
+    if dump_snapshots is not None:
+        check_output(dump_snapshots, "--dump-snapshots", folder=True)
 
 
 @app.command()
@@ -212,9 +179,10 @@ def run(
     from bace_opt.app.run import RunSettings, policy_options, run_policy
 
     policy_entry(policy)
+    _check_run_outputs(out_dir, dump_snapshots)
     instance = load_instance(instance_file)
     options = policy_options(seed, weights, milp_time_limit)
-    with _progress(policy) as update:
+    with progress(policy) as update:
         settings = RunSettings(seed, epoch_s, timing, dump_snapshots, update, options)
         _, summary = run_policy(instance, policy, out_dir, settings)
     out.print(summary_table([summary]))
@@ -241,9 +209,10 @@ def compare(
     from bace_opt.app.run import RunSettings, compare_policies, policy_list, policy_options
 
     names = policy_list(policies)
+    _check_run_outputs(out_dir, dump_snapshots)
     instance = load_instance(instance_file)
     options = policy_options(seed, weights, milp_time_limit)
-    with _progress("compare") as update:
+    with progress("compare") as update:
         settings = RunSettings(seed, epoch_s, timing, dump_snapshots, update, options)
         summaries = compare_policies(instance, names, out_dir, settings, figures)
     out.print(summary_table(summaries))
@@ -263,9 +232,11 @@ def epoch(
         float, typer.Option("--time-limit", help="MILP seconds.", min=0.01)
     ] = 30.0,
     gap: Annotated[
-        float, typer.Option(help="MILP relative gap (0: proven optimum).", min=0.0)
+        float, typer.Option(help="MILP relative gap in [0, 1) (0: proven optimum).", min=0.0)
     ] = 0.0,
-    threads: Annotated[int | None, typer.Option(help="Solver threads.", min=1)] = None,
+    threads: Annotated[
+        int | None, typer.Option(help="Solver threads (at most the cores).", min=1, max=CORES)
+    ] = None,
     backend: Annotated[str, typer.Option(help="Pyomo solver name.")] = "appsi_highs",
     no_warm_start: Annotated[
         bool, typer.Option("--no-warm-start", help="Do not pass the greedy plan as MIP start.")
@@ -283,6 +254,17 @@ def epoch(
 
     if solver not in SOLVERS:
         raise InputError([f"--solver: must be one of {', '.join(SOLVERS)}, not '{solver}'"])
+    if not 0 <= gap < 1:
+        raise InputError([f"--gap: a relative gap in [0, 1), not {gap:g}"])
+    for path, option in ((out_file, "--out"), (write_lp, "--write-lp")):
+        if path is not None:
+            check_output(path, option)
+    if solver != "greedy":
+        from bace_opt.milp.backends import backend_problem
+
+        problem = backend_problem(backend)
+        if problem:
+            raise InputError([f"--backend: {problem}"])
     snapshot = load_snapshot(snapshot_file)
     options = SolveOptions(backend, time_limit, gap, threads, not no_warm_start)
     report = solve_snapshot(snapshot, solver, options, write_lp)
@@ -291,7 +273,7 @@ def epoch(
             err.print(f"MILP {r.status}: {r.message}; reporting the greedy plan", markup=False)
     title = f"Epoch at t={snapshot.time_s:g} s, {len(snapshot.waiting)} waiting"
     out.print(rows_table(title, report.rows()))
-    if out_file:
+    if out_file is not None:
         write_json_atomic(out_file, report.to_json())
 
 
@@ -301,8 +283,12 @@ def sweep(
     sweep_file: Annotated[Path, typer.Argument(help="Sweep file (YAML or JSON).")],
     out_dir: OutOption,
     workers: Annotated[
-        int, typer.Option(help="Local worker processes (1: in this process).", min=1)
+        int,
+        typer.Option(help="Local worker processes (1: in this process; at most the cores).", min=1),
     ] = 2,
+    oversubscribe: Annotated[
+        bool, typer.Option("--oversubscribe", help="Allow more workers than cores.")
+    ] = False,
     scheduler: Annotated[
         str | None,
         typer.Option(help="Dask scheduler address (tcp://host:8786); runs the cells there."),
@@ -313,8 +299,12 @@ def sweep(
     again."""
     from bace_opt.sweeps import load_sweep, run_sweep
 
+    check_output(out_dir, "--out", folder=True)
+    if workers > CORES and not oversubscribe:
+        err.print(f"--workers: {workers} capped at the {CORES} cores", markup=False)
+        workers = CORES
     spec = load_sweep(sweep_file)
-    with _progress(f"sweep {spec.spec.name}") as update:
+    with progress(f"sweep {spec.spec.name}") as update:
         outcome = run_sweep(spec, out_dir, workers, scheduler, update)
     out.print(
         f"{outcome.cells} cells: {outcome.skipped} already done, {outcome.ran} run now, "
