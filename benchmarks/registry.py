@@ -107,6 +107,49 @@ class SimSpeed(Spec):
 
 
 @dataclass(frozen=True, kw_only=True)
+class SimScale(Spec):
+    """Whole simulations of an overloaded geo6 stream (``worlds.geo6_stream``: offered load
+    ``load`` > 1, so the waiting queue grows all run) as the job count grows: wall time, peak RSS
+    and ms per job (flat when the run time grows linearly)."""
+
+    jobs: tuple[int, ...] = (10_000, 20_000, 50_000, 100_000)
+    policies: tuple[str, ...] = ("fifo-firstfit", "sjf", "cost-first", "bace")
+    load: float = 1.5
+    seed: int = 0
+
+    measure: ClassVar[str] = "cells.scale:scale_run"
+    isolation: ClassVar[Isolation] = "fresh"
+    timed: ClassVar[tuple[str, ...]] = ("build_s", "wall_s", "ms_per_job", "policy_s")
+    table: ClassVar[str] = (
+        "jobs:>7d policy:<14 build_s:>7.1f wall_s:>8.1f ms_per_job:>10.2f epochs:>7d "
+        "peak_rss_mib:>12.0f avg_waiting:>11.0f"
+    )
+
+    def cells(self) -> list[dict[str, Any]]:
+        return [
+            {"jobs": n, "load": self.load, "policy": p, "seed": self.seed}
+            for n in self.jobs
+            for p in self.policies
+        ]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ValidateScale(Spec):
+    """``bace-opt validate`` end to end (a fresh interpreter each time) on instance files of N
+    jobs, YAML and JSON: wall time and peak RSS of the command."""
+
+    jobs: tuple[int, ...] = (10_000, 100_000)
+    formats: tuple[str, ...] = ("yaml", "json")
+
+    measure: ClassVar[str] = "cells.validate:validate_run"
+    timed: ClassVar[tuple[str, ...]] = ("wall_s",)
+    table: ClassVar[str] = "jobs:>7d format:<5 file_mib:>9.1f wall_s:>8.2f peak_rss_mib:>12.0f"
+
+    def cells(self) -> list[dict[str, Any]]:
+        return [{"jobs": n, "fmt": f} for n in self.jobs for f in self.formats]
+
+
+@dataclass(frozen=True, kw_only=True)
 class DecisionSpeed(Spec):
     """One decision on a big, partly busy snapshot: cold (fresh policy, path index built) and
     warm (the same policy again, index reused as in a simulation)."""
@@ -275,6 +318,19 @@ _SPECS: tuple[Spec, ...] = (
         jobs=(5000, 20000),
         policies=("bace", "bace-cheapest-path"),
         quick=_TINY_SIM | {"policies": ("bace",)},
+    ),
+    SimScale(
+        name="sim-scale",
+        stem="sim_scale",
+        description="overloaded geo6 streams of 10k-100k jobs: wall time and peak RSS",
+        quick={"jobs": (300,), "policies": ("bace",)},
+    ),
+    ValidateScale(
+        name="validate-scale",
+        stem="validate_scale",
+        description="bace-opt validate on 10k and 100k-job instance files (YAML, JSON)",
+        repeats=3,
+        quick={"jobs": (200,), "formats": ("yaml",)},
     ),
     DecisionSpeed(
         name="decision-speed",

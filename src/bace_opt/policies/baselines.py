@@ -21,17 +21,18 @@ do); *backfilling* tries every waiting job. A job that no placement of the polic
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from bace_opt.core.placement import Block, Placement
-from bace_opt.core.world import Instance, Job, Snapshot
+from bace_opt.core.world import Instance, Job
 from bace_opt.formulas.energy import gpu_rate_now
 from bace_opt.formulas.job import usable_regions
 from bace_opt.formulas.placement import epoch_cost
-from bace_opt.policies.greedy import GreedyPolicy, Wait
+from bace_opt.policies.greedy import Epoch, GreedyPolicy, Wait
+from bace_opt.policies.lineup import ArrivalTable, Keep, KeyedOrder, Line, Order, WaitingLog
 from bace_opt.policies.placing import fastest_placement, fill_in_order, nominal_run_time
 from bace_opt.resources.ledger import Ledger
 
@@ -46,8 +47,8 @@ class DelayFirst(GreedyPolicy):
     bandwidth_aware: bool = False
     strict: bool = True
 
-    def place(self, snapshot: Snapshot, job: Job, ledger: Ledger) -> Placement | Wait:
-        return fastest_placement(snapshot.instance, job, ledger) or Wait.NO_FIT
+    def place(self, epoch: Epoch, job: Job, ledger: Ledger) -> Placement | Wait:
+        return fastest_placement(epoch.instance, job, ledger) or Wait.NO_FIT
 
 
 @dataclass
@@ -59,17 +60,17 @@ class CostFirst(GreedyPolicy):
     def never_fits(self, instance: Instance, job: Job) -> bool:
         return not _can_ever_fit_one_region(instance, job)
 
-    def place(self, snapshot: Snapshot, job: Job, ledger: Ledger) -> Placement | Wait:
+    def place(self, epoch: Epoch, job: Job, ledger: Ledger) -> Placement | Wait:
         options = [
             Placement(job.name, (Block(r.name, job.stages),))
-            for r in usable_regions(snapshot.instance, job)
+            for r in usable_regions(epoch.instance, job)
             if ledger.free[r.name] // job.gpus_per_stage >= job.stages
         ]
         if not options:
             return Wait.NO_FIT
         return min(
             options,
-            key=lambda p: (epoch_cost(snapshot.instance, job, p, snapshot.time_s), p.regions),
+            key=lambda p: (epoch_cost(epoch.instance, job, p, epoch.time_s), p.regions),
         )
 
 
@@ -79,12 +80,17 @@ class CostFirstSpill(GreedyPolicy):
     bandwidth_aware: bool = False
     strict: bool = True
 
-    def place(self, snapshot: Snapshot, job: Job, ledger: Ledger) -> Placement | Wait:
+    def place(self, epoch: Epoch, job: Job, ledger: Ledger) -> Placement | Wait:
         def rate(name: str) -> tuple[float, str]:
-            return (gpu_rate_now(snapshot.instance.region[name], snapshot.time_s), name)
+            return (gpu_rate_now(epoch.instance.region[name], epoch.time_s), name)
 
-        order = sorted((r.name for r in usable_regions(snapshot.instance, job)), key=rate)
-        return fill_in_order(snapshot.instance, job, order, ledger.free) or Wait.NO_FIT
+        order = sorted((r.name for r in usable_regions(epoch.instance, job)), key=rate)
+        return fill_in_order(epoch.instance, job, order, ledger.free) or Wait.NO_FIT
+
+
+def sjf_key(instance: Instance, job: Job) -> tuple[float, float, str]:
+    """SJF's order: shortest nominal run time first, then arrival, then name."""
+    return (nominal_run_time(instance, job), job.arrival_s, job.name)
 
 
 @dataclass
@@ -92,17 +98,15 @@ class ShortestJobFirst(GreedyPolicy):
     name: str = "sjf"
     bandwidth_aware: bool = False
     strict: bool = False
-    _length: dict[str, tuple[float, float, str]] = field(default_factory=dict, repr=False)
+    _by_length: KeyedOrder = field(
+        default_factory=lambda: KeyedOrder(sjf_key), repr=False, compare=False
+    )
 
-    def order(self, snapshot: Snapshot) -> Iterable[Job]:
-        instance, length = snapshot.instance, self._length
-        for job in snapshot.waiting:
-            if job.name not in length:
-                length[job.name] = (nominal_run_time(instance, job), job.arrival_s, job.name)
-        return sorted(snapshot.waiting, key=lambda j: length[j.name])
+    def order(self) -> Order:
+        return self._by_length
 
-    def place(self, snapshot: Snapshot, job: Job, ledger: Ledger) -> Placement | Wait:
-        return fastest_placement(snapshot.instance, job, ledger) or Wait.NO_FIT
+    def place(self, epoch: Epoch, job: Job, ledger: Ledger) -> Placement | Wait:
+        return fastest_placement(epoch.instance, job, ledger) or Wait.NO_FIT
 
 
 @dataclass
@@ -111,9 +115,9 @@ class FifoFirstFit(GreedyPolicy):
     bandwidth_aware: bool = False
     strict: bool = False
 
-    def place(self, snapshot: Snapshot, job: Job, ledger: Ledger) -> Placement | Wait:
-        order = [r.name for r in usable_regions(snapshot.instance, job)]
-        return fill_in_order(snapshot.instance, job, order, ledger.free) or Wait.NO_FIT
+    def place(self, epoch: Epoch, job: Job, ledger: Ledger) -> Placement | Wait:
+        order = [r.name for r in usable_regions(epoch.instance, job)]
+        return fill_in_order(epoch.instance, job, order, ledger.free) or Wait.NO_FIT
 
 
 @dataclass
@@ -125,14 +129,23 @@ class RandomPolicy(GreedyPolicy):
     seed: int = 0
     rng: np.random.Generator = field(init=False)
 
+    _table: ArrivalTable = field(
+        default_factory=ArrivalTable, init=False, repr=False, compare=False
+    )
+
     def __post_init__(self) -> None:
         self.rng = np.random.default_rng(self.seed)
 
-    def order(self, snapshot: Snapshot) -> Iterable[Job]:
-        waiting = snapshot.waiting
-        return [waiting[i] for i in self.rng.permutation(len(waiting))]
+    def order(self) -> Order:
+        return self
 
-    def place(self, snapshot: Snapshot, job: Job, ledger: Ledger) -> Placement | Wait:
-        regions = [r.name for r in usable_regions(snapshot.instance, job)]
+    def lineup(self, epoch: Epoch, queue: WaitingLog, keep: Keep) -> Sequence[Line]:
+        """A fresh permutation of the waiting jobs (in arrival order) every epoch."""
+        self._table.sync(queue, keep, lambda job: ())
+        waiting = self._table.live()
+        return self._table.lines(waiting[self.rng.permutation(len(waiting))])
+
+    def place(self, epoch: Epoch, job: Job, ledger: Ledger) -> Placement | Wait:
+        regions = [r.name for r in usable_regions(epoch.instance, job)]
         order = [regions[i] for i in self.rng.permutation(len(regions))]
-        return fill_in_order(snapshot.instance, job, order, ledger.free) or Wait.NO_FIT
+        return fill_in_order(epoch.instance, job, order, ledger.free) or Wait.NO_FIT

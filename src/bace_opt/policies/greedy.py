@@ -7,25 +7,40 @@ or why it waits) and two facts — ``strict`` and whether a placement's existenc
 the job's ``fit_shape`` and the free resources. When it does (every deterministic placement rule
 here), one misfit per shape and epoch is enough: later jobs of that shape are skipped until
 something else starts.
+
+Why the loop walks *lines* (one per fit shape, each in the policy's order) rather than one list:
+in an overloaded world tens of thousands of jobs wait, and an epoch must not cost a pass over all
+of them. The scan merges the lines — the next job is the first, in the policy's order, of a line
+that has not failed and whose jobs fit the free GPUs — so an epoch costs O(lines) per job tried,
+and a line that failed is skipped whole (measured: a pass over the queue per epoch made a
+100k-job run quadratic). The jobs tried, and so the plan, are the same as walking the one list.
+The simulator hands a greedy policy a ``LiveEpoch``: the queue as a log of arrivals and starts
+(``WaitingLog``) instead of a tuple of every waiting job, so orders fixed while jobs wait
+(arrival, SJF) keep their lines up to date in O(changes) (``policies.lineup``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 from bace_opt.core.placement import Placement, Plan
 from bace_opt.core.world import Instance, Job, Snapshot
+from bace_opt.policies.lineup import (
+    Epoch,
+    FitShape,
+    KeyedOrder,
+    Line,
+    LiveEpoch,
+    Order,
+    after,
+    fit_shape,
+)
 from bace_opt.resources.ledger import Ledger
 
-FitShape = tuple[int, int, str, int, int]
-
-
-def fit_shape(job: Job) -> FitShape:
-    """Everything that decides where a job fits: stages, width, model, micro-batch, sequence
-    (the bandwidth a crossing needs and the memory rule follow from these)."""
-    return (job.stages, job.gpus_per_stage, job.model.name, job.micro_batch_size, job.seq_len)
+__all__ = ["Epoch", "FitShape", "GreedyPolicy", "Wait", "fit_shape"]
 
 
 class Wait(Enum):
@@ -45,15 +60,18 @@ class GreedyPolicy:
     """Stop at the first job that does not start (FIFO); else try every waiting job."""
     shape_decides_fit: bool = True
     """Whether ``place`` fails alike for every job of one ``fit_shape`` on the same resources."""
+    _arrival: KeyedOrder = field(default_factory=KeyedOrder, init=False, repr=False, compare=False)
 
-    def order(self, snapshot: Snapshot) -> Iterable[Job]:
-        return snapshot.waiting
+    def order(self) -> Order:
+        """This policy's order of the waiting jobs (one object per policy: it may keep lines
+        across epochs). Arrival order unless a policy says otherwise."""
+        return self._arrival
 
     def never_fits(self, instance: Instance, job: Job) -> bool:
         """Jobs this policy could not place even on an idle cluster: passed over, not waited on."""
         return False
 
-    def place(self, snapshot: Snapshot, job: Job, ledger: Ledger) -> Placement | Wait:
+    def place(self, epoch: Epoch, job: Job, ledger: Ledger) -> Placement | Wait:
         raise NotImplementedError
 
     @property
@@ -62,22 +80,52 @@ class GreedyPolicy:
         return {}
 
     def decide(self, snapshot: Snapshot) -> Plan:
-        if not snapshot.waiting:
+        """``decide_live`` on the snapshot with a log of its waiting jobs made here (O(waiting
+        jobs); the simulator keeps its log from epoch to epoch instead)."""
+        return self.decide_live(LiveEpoch.of(snapshot))
+
+    def decide_live(self, epoch: LiveEpoch) -> Plan:
+        """The plan of an epoch whose waiting jobs are given as the queue's log. The simulator
+        calls this, not ``decide``: a greedy policy is its ``order`` and ``place``."""
+        queue = epoch.queue
+        if not queue.count:
             return Plan()
-        ledger = Ledger.of(snapshot)
+        ledger = Ledger.of(epoch)
         free = ledger.free_total
-        smallest = min(job.total_gpus for job in snapshot.waiting)
+        if free < queue.smallest():
+            return Plan()  # nothing can start: the order is not even made
+        instance = epoch.instance
+        lines = self.order().lineup(epoch, queue, lambda job: not self.never_fits(instance, job))
+        return Plan(tuple(self._scan(epoch, lines, ledger, free)))
+
+    def _scan(
+        self, epoch: Epoch, lines: Sequence[Line], ledger: Ledger, free: int
+    ) -> list[Placement]:
+        """The loop: the next job is the first in order of the lines still open (all lines when
+        ``strict``, where a job that does not start ends the scan)."""
         chosen: list[Placement] = []
-        failed: set[FitShape] = set()
-        for job in self.order(snapshot) if free >= smallest else ():
-            if free < smallest:
-                break  # nothing left can fit: ends the backfill scan of a long queue early
-            if self.never_fits(snapshot.instance, job):
-                continue
-            shape = fit_shape(job)
+        failed: set[int] = set()
+        at = [0] * len(lines)
+        """Per line, the index of its first job after the cursor (or behind it, if it lags)."""
+        cursor: Any = None
+        while True:
+            best, best_key = -1, None
+            for i, line in enumerate(lines):
+                if not self.strict and (line.gpus > free or i in failed):
+                    continue
+                keys, k = line.keys, at[i]
+                if k < len(keys) and cursor is not None and keys[k] <= cursor:
+                    k = at[i] = after(keys, cursor, k)
+                if k < len(keys) and (best < 0 or keys[k] < best_key):
+                    best, best_key = i, keys[k]
+            if best < 0:
+                return chosen
+            job = lines[best].job(at[best])
+            at[best] += 1
+            cursor = best_key
             decision: Placement | Wait = Wait.NO_FIT
-            if job.total_gpus <= free and shape not in failed:
-                decision = self.place(snapshot, job, ledger)
+            if job.total_gpus <= free:
+                decision = self.place(epoch, job, ledger)
             if not isinstance(decision, Wait):
                 demand = ledger.demand(job, decision)
                 if not ledger.shortfall(demand, self.bandwidth_aware):
@@ -90,7 +138,6 @@ class GreedyPolicy:
                     Wait.NO_FIT
                 )  # the exact check: with relays two crossings may share a link
             if self.strict:
-                break
+                return chosen
             if decision is Wait.NO_FIT and self.shape_decides_fit:
-                failed.add(shape)
-        return Plan(tuple(chosen))
+                failed.add(best)

@@ -17,13 +17,27 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Protocol
 
 from bace_opt.core.network import Direction
 from bace_opt.core.placement import Placement
-from bace_opt.core.world import Instance, Job, Snapshot
+from bace_opt.core.world import Instance, Job
 from bace_opt.formulas.placement import PathEstimate
 from bace_opt.resources.demand import Demand
 from bace_opt.resources.feasibility import resource_problems, structure_problems
+
+
+class EpochResources(Protocol):
+    """What is free at an epoch: a ``Snapshot``, or the simulator's live view of one."""
+
+    @property
+    def instance(self) -> Instance: ...
+
+    @property
+    def free_gpus(self) -> Mapping[str, int]: ...
+
+    @property
+    def residual_gbps(self) -> Mapping[Direction, float]: ...
 
 
 @dataclass
@@ -37,10 +51,12 @@ class Ledger:
     _residual: dict[Direction, float] | None = None
     links_version: int = 0
     """Counts changes of the link reservations, so a reader may cache what it derives from them."""
+    version: int = 0
+    """Counts every change (GPUs or links), for the same purpose."""
     _view: Mapping[Direction, float] | None = field(default=None, repr=False)
 
     @classmethod
-    def of(cls, snapshot: Snapshot) -> Ledger:
+    def of(cls, snapshot: EpochResources) -> Ledger:
         """The resources of an epoch, as its snapshot shows them."""
         return cls(snapshot.instance, dict(snapshot.free_gpus), snapshot.residual_gbps)
 
@@ -83,6 +99,7 @@ class Ledger:
         return resource_problems(demand, self.free, self.residual if check_bandwidth else None)
 
     def take(self, demand: Demand) -> None:
+        self.version += 1
         for region, gpus in demand.gpus.items():
             self.free[region] -= gpus
         if demand.uses:
@@ -92,6 +109,7 @@ class Ledger:
             self._links_changed()
 
     def release(self, demand: Demand) -> None:
+        self.version += 1
         for region, gpus in demand.gpus.items():
             self.free[region] += gpus
         if demand.uses:

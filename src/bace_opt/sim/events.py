@@ -38,6 +38,11 @@ class EventQueue:
         heapq.heappush(self._heap, (time, int(kind), self._seq, name, version))
         self._seq += 1
 
+    def next_time(self) -> float | None:
+        """The earliest time of any queued event (a stale completion included: never later than
+        the next live event), or None."""
+        return self._heap[0][0] if self._heap else None
+
     def pop_batch(self, live: dict[str, int]) -> Batch | None:
         """Pop every event at the earliest live time; a completion is live when ``live`` maps its
         job to the version it carries."""

@@ -12,6 +12,7 @@ from bace_opt.formulas import job as jobf
 from bace_opt.formulas import pipeline
 from bace_opt.formulas.energy import energy_cost_usd, energy_kwh
 from bace_opt.formulas.placement import PathEstimate, estimate
+from bace_opt.policies.lineup import LiveEpoch, WaitingLog
 from bace_opt.resources.demand import Demand
 from bace_opt.resources.feasibility import structure_problems
 from bace_opt.resources.ledger import Ledger
@@ -67,6 +68,9 @@ class ClusterState:
     instance: Instance
     resources: Ledger = field(init=False)
     waiting: dict[str, Job] = field(default_factory=dict)
+    queue: WaitingLog = field(default_factory=WaitingLog)
+    """The waiting queue's arrivals and starts, for policies that follow it instead of reading
+    every waiting job at every epoch."""
     running: dict[str, RunningJob] = field(default_factory=dict)
     records: dict[str, JobRecord] = field(default_factory=dict)
     gpu_seconds: float = 0.0
@@ -95,10 +99,17 @@ class ClusterState:
             self.resources.residual,
         )
 
+    def live(self, t: float) -> LiveEpoch:
+        """The epoch as a greedy policy reads it: ``snapshot`` without the tuple of every waiting
+        job (the queue's log instead), so an epoch does not cost O(waiting jobs)."""
+        free = MappingProxyType(dict(self.resources.free))
+        return LiveEpoch(self.instance, t, free, self.resources.residual, self.queue)
+
     # -- jobs coming and going -------------------------------------------------------------------
 
     def arrive(self, job: Job) -> None:
         self.waiting[job.name] = job
+        self.queue.join(job)
 
     def start(self, policy: str, placement: Placement, t: float, check_bandwidth: bool) -> None:
         """Check ``placement`` against what is free now, then start it."""
@@ -118,6 +129,7 @@ class ClusterState:
                 f"infeasibly: {'; '.join(problems)}"
             )
         del self.waiting[job.name]
+        self.queue.leave(job)
         self.resources.take(demand)
         self._busy_gpus += job.total_gpus
         t_iter = pipeline.iteration_time(

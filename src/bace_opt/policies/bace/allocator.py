@@ -12,19 +12,21 @@ them. Ties (within 1e-9 relative) go to fewer crossings, then lower latency, the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 
 from bace_opt.core.placement import Block, Placement
-from bace_opt.core.world import Instance, Job, Snapshot
+from bace_opt.core.world import Instance, Job
 from bace_opt.formulas import job as jobf
-from bace_opt.formulas.energy import gpu_second_rate
+from bace_opt.formulas.energy import gpu_second_rate, steady_rates
+from bace_opt.policies.bace.held import HeldSplit, SplitClass, split_class
 from bace_opt.policies.bace.pathfinder import Candidates, FloatArray, IntArray, Pathfinder, PathSet
-from bace_opt.policies.greedy import Wait
+from bace_opt.policies.greedy import Epoch, Wait
 
 TIE_REL = 1e-9
+Steady = tuple[list[float], list[float], list[float]]
 
 
 @dataclass(frozen=True)
@@ -46,14 +48,15 @@ def _fill(
     job: Job, regions: IntArray, slots: IntArray, rate: FloatArray
 ) -> tuple[IntArray, FloatArray]:
     """Stages per block (n, k) in path order and Σ stages · rate (n,), cheapest regions first."""
-    k = regions.shape[1]
+    n, k = regions.shape
     held, price = slots[regions], rate[regions]
     order = np.argsort(price, axis=1, kind="stable")
-    extra = np.take_along_axis(held, order, axis=1) - 1
+    rows = np.arange(n)[:, None]
+    extra = held[rows, order] - 1
     before = np.cumsum(extra, axis=1) - extra
-    take = np.clip(job.stages - k - before, 0, extra)
+    take = np.minimum(np.maximum(job.stages - k - before, 0), extra)
     stages = np.empty_like(take)
-    np.put_along_axis(stages, order, 1 + take, axis=1)
+    stages[rows, order] = 1 + take
     return stages, (stages * price).sum(axis=1)
 
 
@@ -64,19 +67,20 @@ def cheapest(
     slots: IntArray,
     time_s: float,
     names: tuple[str, ...],
+    rates: dict[float, FloatArray] | None = None,
 ) -> Allocation | None:
-    """The least-cost placement over all candidate paths (None when there are none)."""
-    rates: dict[float, FloatArray] = {}
+    """The least-cost placement over all candidate paths (None when there are none); ``rates``
+    (``gpu_second_price`` by peak) may be shared by calls for the same job and time."""
+    rates = {} if rates is None else rates
     rows = []
     for paths in candidates:
         cost = np.empty(len(paths))
         stages = np.empty(paths.regions.shape, dtype=np.int64)
-        for peak in np.unique(paths.peak_tflops):
-            mask = paths.peak_tflops == peak
-            if float(peak) not in rates:
-                rates[float(peak)] = gpu_second_price(instance, job, time_s, float(peak))
-            s, fill = _fill(job, paths.regions[mask], slots, rates[float(peak)])
-            t_c = jobf.stage_time(instance, job, float(peak))
+        for peak, mask in paths.peaks:
+            if peak not in rates:
+                rates[peak] = gpu_second_price(instance, job, time_s, peak)
+            s, fill = _fill(job, paths.regions[mask], slots, rates[peak])
+            t_c = jobf.stage_time(instance, job, peak)
             run = jobf.run_time_s(job, t_c, paths.latency_s[mask])
             cost[mask] = job.gpus_per_stage * run * fill
             stages[mask] = s
@@ -115,7 +119,7 @@ class Allocator(Protocol):
     """Chooses a job's placement among the paths where it fits now, or says why it waits."""
 
     def choose(
-        self, snapshot: Snapshot, job: Job, found: Candidates, pathfinder: Pathfinder
+        self, epoch: Epoch, job: Job, found: Candidates, pathfinder: Pathfinder
     ) -> Placement | Wait: ...
 
 
@@ -127,10 +131,10 @@ class CheapestPath:
     warm-started by and falls back to."""
 
     def choose(
-        self, snapshot: Snapshot, job: Job, found: Candidates, pathfinder: Pathfinder
+        self, epoch: Epoch, job: Job, found: Candidates, pathfinder: Pathfinder
     ) -> Placement | Wait:
-        names = pathfinder.index(snapshot.instance).names
-        best = cheapest(snapshot.instance, job, found.paths, found.slots, snapshot.time_s, names)
+        names = pathfinder.index(epoch.instance).names
+        best = cheapest(epoch.instance, job, found.paths, found.slots, epoch.time_s, names)
         return best.placement if best else Wait.NO_FIT
 
 
@@ -139,9 +143,9 @@ class FirstFeasible:
     """The ablation without cost-min (``bace-no-costmin``): the first feasible path."""
 
     def choose(
-        self, snapshot: Snapshot, job: Job, found: Candidates, pathfinder: Pathfinder
+        self, epoch: Epoch, job: Job, found: Candidates, pathfinder: Pathfinder
     ) -> Placement | Wait:
-        names = pathfinder.index(snapshot.instance).names
+        names = pathfinder.index(epoch.instance).names
         return first_feasible(job, found.paths, found.slots, names) or Wait.NO_FIT
 
 
@@ -163,34 +167,67 @@ class WholeElseSplit:
     Why: on geo6 the paper-literal rule split jobs to save on their own bill, but every split also
     stretches the run by its latency and takes the last free GPUs of the cheap regions, which the
     next whole jobs then miss — over a run that cost more than it saved (docs/benchmarks.md).
+
+    A refusal is remembered (``held.HeldSplit``): on the same candidate paths later, the job
+    waits without the two allocator passes while a bound proves the exact check would refuse it
+    again.
     """
 
     split_budget: float = DEFAULT_SPLIT_BUDGET
+    _held: dict[str, HeldSplit] = field(default_factory=dict, compare=False, repr=False)
+    """Each waiting job's last exact refusal."""
+    _held_class: dict[SplitClass, HeldSplit] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    """Each split class's last exact refusal."""
+    _steady: list[tuple[Instance, float, Steady | None]] = field(
+        default_factory=list, compare=False, repr=False
+    )
+    """``steady_rates`` at the last time asked."""
+
+    def _steady_rates(self, instance: Instance, time_s: float) -> Steady | None:
+        if not self._steady or self._steady[0][0] is not instance or self._steady[0][1] != time_s:
+            self._steady[:] = [(instance, time_s, steady_rates(instance.regions, time_s))]
+        return self._steady[0][2]
 
     def choose(
-        self, snapshot: Snapshot, job: Job, found: Candidates, pathfinder: Pathfinder
+        self, epoch: Epoch, job: Job, found: Candidates, pathfinder: Pathfinder
     ) -> Placement | Wait:
-        instance = snapshot.instance
+        instance, time_s = epoch.instance, epoch.time_s
+        rates: dict[float, FloatArray] = {}
+        klass = split_class(job)
+        known = [
+            held
+            for held in (self._held.get(job.name), self._held_class.get(klass))
+            if held is not None and held.found is found
+        ]
+        for held in known:
+            steady = self._steady_rates(instance, time_s)
+            if steady is not None:
+                moved = held.moved_steady(instance, job, steady)
+            else:
+                for peak in held.rates:
+                    if peak not in rates:
+                        rates[peak] = gpu_second_price(instance, job, time_s, peak)
+                moved = held.moved(rates)
+            if held.still_held(moved, self.split_budget):
+                return Wait.HELD
         names = pathfinder.index(instance).names
         fewest = found.fewest
         assert fewest is not None  # the caller asks only when the job fits somewhere
-        allocation = cheapest(instance, job, [fewest], found.slots, snapshot.time_s, names)
+        allocation = cheapest(instance, job, [fewest], found.slots, time_s, names, rates)
         assert allocation is not None
         if not allocation.placement.crossings:
+            self._held.pop(job.name, None)
             return allocation.placement
-        ideal = self._ideal(snapshot, job, found, pathfinder)
+        idle = pathfinder.idle_candidates(instance, job, found.usable)
+        empty, ideal = idle.fewest, None
+        if empty is not None:
+            ideal = cheapest(instance, job, [empty], idle.slots, time_s, names, rates)
         if ideal is None or allocation.cost_usd > (1.0 + self.split_budget) * ideal.cost_usd:
+            against = None if ideal is None or empty is None else (ideal.cost_usd, empty)
+            held = HeldSplit.of(instance, job, found, rates, allocation.cost_usd, against)
+            self._held[job.name] = self._held_class[klass] = held
             return Wait.HELD
+        self._held.pop(job.name, None)
         return allocation.placement
-
-    def _ideal(
-        self, snapshot: Snapshot, job: Job, found: Candidates, pathfinder: Pathfinder
-    ) -> Allocation | None:
-        """The job's cheapest placement over the fewest regions in an empty world at the
-        snapshot's hour."""
-        instance = snapshot.instance
-        empty = pathfinder.idle_candidates(instance, job, found.usable)
-        if empty.fewest is None:
-            return None
-        names = pathfinder.index(instance).names
-        return cheapest(instance, job, [empty.fewest], empty.slots, snapshot.time_s, names)

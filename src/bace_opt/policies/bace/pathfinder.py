@@ -29,6 +29,7 @@ from bace_opt.core.network import Direction
 from bace_opt.core.world import Instance, Job
 from bace_opt.formulas import job as jobf
 from bace_opt.formulas.placement import crossing_latency_s, crossing_link_uses
+from bace_opt.policies.lineup import FitShape, fit_shape
 from bace_opt.resources.ledger import Ledger
 
 IntArray = npt.NDArray[np.int64]
@@ -46,6 +47,17 @@ class PathSet:
 
     def __len__(self) -> int:
         return len(self.regions)
+
+    @property
+    def arrays(self) -> tuple[npt.NDArray[np.generic], ...]:
+        return (self.regions, self.latency_s, self.peak_tflops)
+
+    @functools.cached_property
+    def peaks(self) -> tuple[tuple[float, npt.NDArray[np.bool_]], ...]:
+        """Each distinct slowest peak TFLOPS, ascending, with the mask of its paths."""
+        return tuple(
+            (float(peak), self.peak_tflops == peak) for peak in np.unique(self.peak_tflops)
+        )
 
     def subset(self, mask: npt.NDArray[np.bool_]) -> PathSet:
         return PathSet(self.regions[mask], self.latency_s[mask], self.peak_tflops[mask])
@@ -170,6 +182,15 @@ class Candidates:
     slots: IntArray
     usable: npt.NDArray[np.bool_]
 
+    @classmethod
+    def frozen(
+        cls, paths: list[PathSet], slots: IntArray, usable: npt.NDArray[np.bool_]
+    ) -> Candidates:
+        """Candidates whose arrays are read-only (they are shared through the caches)."""
+        for array in (slots, usable, *(a for p in paths for a in p.arrays)):
+            array.flags.writeable = False
+        return cls(paths, slots, usable)
+
     def __bool__(self) -> bool:
         return any(len(p) for p in self.paths)
 
@@ -179,22 +200,37 @@ class Candidates:
         return next((p for p in self.paths if len(p)), None)
 
 
+CACHE_ENTRIES = 4096
+"""Candidate sets a pathfinder remembers before it starts over (a few hundred bytes each)."""
+
+
 @dataclass
 class Pathfinder:
     """BACE-Pipe's pathfinder; ``bandwidth=False`` is the ablation that ignores links.
 
-    Keeps the instance's ``PathIndex`` and, within one ``decide``, the pair bottleneck of the
-    ledger's link reservations (recomputed only after a placement with crossings)."""
+    Keeps the instance's ``PathIndex``, within one ``decide`` the pair bottleneck of the ledger's
+    link reservations (recomputed only after a placement with crossings), and the candidate paths
+    it found by all they depend on: the job's ``fit_shape``, the whole stages each region's free
+    GPUs hold, and the pair bottleneck. In a long queue many jobs of one shape are checked
+    against the same resources (every one a split would wait for): each check after the first
+    is a lookup. The arrays of a ``Candidates`` it returns are shared: read, never write them."""
 
     bandwidth: bool = True
     _index: PathIndex | None = field(default=None, repr=False)
     _indexed: Instance | None = field(default=None, repr=False)
     _bottleneck: tuple[PathIndex, Ledger, int, FloatArray] | None = field(default=None, repr=False)
+    _found: dict[tuple[object, ...], Candidates] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    _idle: dict[FitShape, Candidates] = field(default_factory=dict, repr=False, compare=False)
+    _recent: tuple[Ledger, int, dict[FitShape, Candidates]] | None = field(default=None, repr=False)
+    """The candidates of each shape on the ledger as it is now (``Ledger.version``)."""
 
     def index(self, instance: Instance) -> PathIndex:
         """The instance's structural paths, built on first use."""
         if self._index is None or self._indexed is not instance:
             self._index, self._indexed = PathIndex.build(instance), instance
+            self._found, self._idle, self._recent = {}, {}, None
         return self._index
 
     def _pair_bottleneck(self, index: PathIndex, ledger: Ledger) -> FloatArray | None:
@@ -215,21 +251,42 @@ class Pathfinder:
     def candidates(self, instance: Instance, job: Job, ledger: Ledger) -> Candidates:
         """The paths on which ``job`` fits the ledger's resources now."""
         index = self.index(instance)
-        free = np.array([ledger.free[n] for n in index.names], dtype=np.int64)
-        slots = free // job.gpus_per_stage
-        usable = np.array([jobf.fits(job, r.gpu_type) for r in instance.regions])
+        shape = fit_shape(job)
+        recent = self._recent
+        if recent is None or recent[0] is not ledger or recent[1] != ledger.version:
+            recent = self._recent = (ledger, ledger.version, {})
+        found = recent[2].get(shape)
+        if found is None:
+            found = recent[2][shape] = self._find(index, instance, job, ledger)
+        return found
+
+    def _find(self, index: PathIndex, instance: Instance, job: Job, ledger: Ledger) -> Candidates:
+        width = job.gpus_per_stage
+        held = tuple(ledger.free[n] // width for n in index.names)
         bottleneck = self._pair_bottleneck(index, ledger)
-        return Candidates(
-            feasible_paths(index, instance, job, slots, usable, bottleneck), slots, usable
-        )
+        key = (fit_shape(job), held, None if bottleneck is None else bottleneck.tobytes())
+        found = self._found.get(key)
+        if found is None:
+            if len(self._found) >= CACHE_ENTRIES:
+                self._found.clear()
+            slots = np.array(held, dtype=np.int64)
+            usable = np.array([jobf.fits(job, r.gpu_type) for r in instance.regions])
+            paths = feasible_paths(index, instance, job, slots, usable, bottleneck)
+            found = self._found[key] = Candidates.frozen(paths, slots, usable)
+        return found
 
     def idle_candidates(
         self, instance: Instance, job: Job, usable: npt.NDArray[np.bool_]
     ) -> Candidates:
-        """The paths on which ``job`` fits an empty world: every GPU free, every link idle."""
+        """The paths on which ``job`` fits an empty world: every GPU free, every link idle
+        (``usable`` is the job's, from its ``candidates``)."""
         index = self.index(instance)
-        bottleneck = index.idle if self.bandwidth else None
-        slots = np.array([r.gpus for r in instance.regions], dtype=np.int64) // job.gpus_per_stage
-        return Candidates(
-            feasible_paths(index, instance, job, slots, usable, bottleneck), slots, usable
-        )
+        shape = fit_shape(job)
+        found = self._idle.get(shape)
+        if found is None:
+            bottleneck = index.idle if self.bandwidth else None
+            gpus = np.array([r.gpus for r in instance.regions], dtype=np.int64)
+            slots = gpus // job.gpus_per_stage
+            paths = feasible_paths(index, instance, job, slots, usable, bottleneck)
+            found = self._idle[shape] = Candidates.frozen(paths, slots, usable)
+        return found

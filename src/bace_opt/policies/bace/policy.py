@@ -10,15 +10,15 @@ the cheapest, the paper-literal "cheapest path wins" instead of crossings as a l
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from bace_opt.core.placement import Placement
-from bace_opt.core.world import Job, Snapshot
+from bace_opt.core.world import Job
 from bace_opt.policies.bace.allocator import Allocator, CheapestPath, WholeElseSplit
 from bace_opt.policies.bace.pathfinder import Pathfinder
 from bace_opt.policies.bace.prioritizer import Ordering, Prioritizer, PriorityWeights
-from bace_opt.policies.greedy import GreedyPolicy, Wait
+from bace_opt.policies.greedy import Epoch, GreedyPolicy, Wait
+from bace_opt.policies.lineup import Order
 from bace_opt.resources.ledger import Ledger
 
 
@@ -43,14 +43,14 @@ class BacePipe(GreedyPolicy):
         ordering = Prioritizer(weights or PriorityWeights())
         return cls("bace-cheapest-path", ordering=ordering, allocator=CheapestPath())
 
-    def order(self, snapshot: Snapshot) -> Iterable[Job]:
-        return self.ordering.order(snapshot)
+    def order(self) -> Order:
+        return self.ordering
 
-    def place(self, snapshot: Snapshot, job: Job, ledger: Ledger) -> Placement | Wait:
+    def place(self, epoch: Epoch, job: Job, ledger: Ledger) -> Placement | Wait:
         """The allocator's choice among the paths where the job fits now. A split refused for
         its cost (``Wait.HELD``) does not mark the job's shape as not fitting: the budget depends
         on micro-batches and run length, not on the shape."""
-        found = self.pathfinder.candidates(snapshot.instance, job, ledger)
+        found = self.pathfinder.candidates(epoch.instance, job, ledger)
         if not found:
             return Wait.NO_FIT
-        return self.allocator.choose(snapshot, job, found, self.pathfinder)
+        return self.allocator.choose(epoch, job, found, self.pathfinder)

@@ -21,26 +21,40 @@ first objective) and "take jobs in decreasing weight" (the greedy policy) speak 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import numpy as np
+
 from bace_opt.core.world import Instance, Job, Snapshot
 from bace_opt.formulas import job as jobf
+from bace_opt.policies.lineup import (
+    ArrivalTable,
+    Epoch,
+    FloatArray,
+    IntArray,
+    Keep,
+    KeyedOrder,
+    Line,
+    WaitingLog,
+)
 
 
 class Ordering(Protocol):
-    """Which waiting job BACE-Pipe tries first."""
+    """Which waiting job BACE-Pipe tries first: an ``Order`` of the greedy loop."""
 
-    def order(self, snapshot: Snapshot) -> Sequence[Job]: ...
+    def lineup(self, epoch: Epoch, queue: WaitingLog, keep: Keep) -> Sequence[Line]: ...
 
 
-@dataclass(frozen=True)
+@dataclass
 class ArrivalOrder:
     """First come, first served: the ablation ``bace-no-priority``."""
 
-    def order(self, snapshot: Snapshot) -> Sequence[Job]:
-        return snapshot.waiting
+    _fifo: KeyedOrder = field(default_factory=KeyedOrder, repr=False, compare=False)
+
+    def lineup(self, epoch: Epoch, queue: WaitingLog, keep: Keep) -> Sequence[Line]:
+        return self._fifo.lineup(epoch, queue, keep)
 
 
 @dataclass(frozen=True)
@@ -62,10 +76,16 @@ class JobTraits:
 
 @dataclass
 class Prioritizer:
-    """Scores waiting jobs; remembers each job's static traits across epochs."""
+    """Scores waiting jobs; remembers each job's static traits across epochs. Weights are
+    computed for all waiting jobs at once (numpy, the same IEEE operations in the same order as
+    the formula written for one job, so the same numbers), from a table of each job's arrival,
+    ``(1 + c_j)^l`` and ``β_j`` kept from the simulator's queue log."""
 
     weights: PriorityWeights = field(default_factory=PriorityWeights)
     _traits: dict[str, JobTraits] = field(default_factory=dict, repr=False)
+    _table: ArrivalTable = field(
+        default_factory=lambda: ArrivalTable(width=3), repr=False, compare=False
+    )
 
     def traits(self, instance: Instance, job: Job) -> JobTraits:
         known = self._traits.get(job.name)
@@ -80,20 +100,64 @@ class Prioritizer:
             self._traits[job.name] = known
         return known
 
+    def _row(self, instance: Instance, job: Job) -> tuple[float, float, float]:
+        """A job's static numbers: arrival, ``(1 + c_j)^l``, ``β_j``."""
+        t = self.traits(instance, job)
+        return (job.arrival_s, (1.0 + t.compute_h) ** self.weights.length, t.bandwidth_ratio)
+
+    def _weights(self, time_s: float, utilization: float, rows: FloatArray) -> FloatArray:
+        """w_j of the jobs of ``rows`` (formula in the module docstring)."""
+        w = self.weights
+        wait_h = np.maximum(time_s - rows[:, 0], 0.0) / 3600.0
+        hunger = 1.0 + w.bandwidth * utilization * rows[:, 2]
+        weight: FloatArray = (1.0 + w.aging_per_hour * wait_h) / (rows[:, 1] * hunger)
+        return weight
+
+    def _snapshot_weights(self, snapshot: Snapshot) -> FloatArray:
+        rows = np.array([self._row(snapshot.instance, j) for j in snapshot.waiting], float)
+        return self._weights(snapshot.time_s, snapshot.link_utilization(), rows.reshape(-1, 3))
+
     def weights_of(self, snapshot: Snapshot) -> dict[str, float]:
         """w_j of every waiting job (formula in the module docstring)."""
-        w = self.weights
-        utilization = snapshot.link_utilization()
-        out = {}
-        for job in snapshot.waiting:
-            t = self.traits(snapshot.instance, job)
-            wait_h = max(snapshot.time_s - job.arrival_s, 0.0) / 3600.0
-            length = (1.0 + t.compute_h) ** w.length
-            hunger = 1.0 + w.bandwidth * utilization * t.bandwidth_ratio
-            out[job.name] = (1.0 + w.aging_per_hour * wait_h) / (length * hunger)
-        return out
+        weight = self._snapshot_weights(snapshot).tolist()
+        return {job.name: w for job, w in zip(snapshot.waiting, weight, strict=True)}
 
     def order(self, snapshot: Snapshot) -> Sequence[Job]:
         """Waiting jobs by decreasing weight; ties by arrival, then name."""
-        weight = self.weights_of(snapshot)
-        return sorted(snapshot.waiting, key=lambda j: (-weight[j.name], j.arrival_s, j.name))
+        jobs = snapshot.waiting
+        arrival = np.array([j.arrival_s for j in jobs], float)
+        ranked = _ranked(self._snapshot_weights(snapshot), arrival, lambda i: jobs[i].name)
+        return [jobs[i] for i in ranked.tolist()]
+
+    def lineup(self, epoch: Epoch, queue: WaitingLog, keep: Keep) -> Sequence[Line]:
+        """The lines of ``order`` (one vectorized pass over the waiting jobs per epoch)."""
+        table = self._table
+        table.sync(queue, keep, lambda job: self._row(epoch.instance, job))
+        rows = table.live()
+        data = table.data[rows]
+        weight = self._weights(epoch.time_s, epoch.link_utilization(), data)
+        jobs = table.jobs
+        ranked = _ranked(weight, data[:, 0], lambda i: _name(jobs[int(rows[i])]))
+        return table.lines(rows[ranked])
+
+
+def _name(job: Job | None) -> str:
+    assert job is not None
+    return job.name
+
+
+def _ranked(weight: FloatArray, arrival: FloatArray, name: Callable[[int], str]) -> IntArray:
+    """Indices by decreasing weight, then arrival, then name (``name(i)`` of index i): numpy's
+    sort on the numbers, names only within the rare runs of equal weight and arrival."""
+    order: IntArray = np.lexsort((arrival, -weight))
+    w, a = weight[order], arrival[order]
+    ties = np.flatnonzero((w[1:] == w[:-1]) & (a[1:] == a[:-1]))
+    start = 0
+    while start < len(ties):
+        end = start
+        while end + 1 < len(ties) and ties[end + 1] == ties[end] + 1:
+            end += 1
+        lo, hi = int(ties[start]), int(ties[end]) + 2
+        order[lo:hi] = sorted(order[lo:hi].tolist(), key=name)
+        start = end + 1
+    return order
