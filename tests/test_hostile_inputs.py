@@ -414,3 +414,23 @@ def test_a_gap_above_zero_is_never_called_optimal(runner: CliRunner, tmp_path: P
         milp["objective"], rel=1e-9
     )
     assert milp["status"] == "within_gap" or (milp["status"] == "optimal" and closed), milp
+
+
+def test_progress_is_log_lines_off_a_terminal(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bace_opt.cli.console.PROGRESS_LOG_S", 0.0)
+    instance = Path(__file__).parent.parent / "instances" / "tiny3.yaml"
+    args = ["run", str(instance), "--policy", "bace", "--out", str(tmp_path / "o")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0
+    lines = [line for line in result.stderr.splitlines() if line.startswith("bace: ")]
+    assert lines and lines[-1].split()[1].endswith("/4") and " done, " in lines[-1]
+
+
+def test_a_fallback_shows_in_the_table(runner: CliRunner, tmp_path: Path) -> None:
+    snapshot = Path(__file__).parent.parent / "benchmarks" / "snapshots" / "200x16x10-seed0.yaml"
+    args = ["epoch", str(snapshot), "--solver", "milp", "--time-limit", "0.5", "--no-warm-start"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.stderr
+    assert "→ greedy" in result.stdout and "reporting the greedy plan" in result.stderr

@@ -100,7 +100,7 @@ class EpochReport:
         return [
             {
                 "solver": name,
-                "status": r.status,
+                "status": f"{r.status} → greedy" if r.fallback else r.status,
                 "admitted": len(r.admitted),
                 "weight": round(r.weight_sum, 6),
                 "cost $": round(r.cost_usd, 6),
