@@ -14,7 +14,10 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Sequence
 from pathlib import Path
+
+import pandas as pd
 
 DATA_ROOT_ENV = "BACE_OPT_DATA_ROOT"
 MAX_DATA_BYTES = 64 * 1024 * 1024
@@ -97,3 +100,23 @@ def locate_data_file(name: str, base_dir: Path, root: Path | None, where: str) -
     if problem == "file not found":
         return f"{where}: file not found: {name}"
     return f"{where}: {name}: {problem}" if problem else full
+
+
+def read_data_table(
+    name: str, base_dir: Path, root: Path | None, where: str, columns: Sequence[str]
+) -> pd.DataFrame | str:
+    """The CSV a data path names, checked to have ``columns`` before anything of it is shown,
+    or a problem line (``locate_data_file``'s rules first)."""
+    path = locate_data_file(name, base_dir, root, where)
+    if isinstance(path, str):
+        return path
+    wanted = ",".join(columns)
+    try:
+        table = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError):
+        return f"{where}: cannot read {name} as a CSV with columns {wanted}"
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        return f"{where}: {name} needs columns {wanted}; missing {', '.join(missing)}"
+    table.attrs["source"] = str(path)
+    return table

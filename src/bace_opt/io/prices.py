@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from bace_opt.core.prices import ConstantPrice, HourlyUtcPrice, PriceProfile, SeriesPrice
-from bace_opt.io.files import locate_data_file
+from bace_opt.io.files import read_data_table
 from bace_opt.io.schema import MAX_PRICE_USD_PER_KWH, HourlyUtcPriceSpec, SeriesCsvPriceSpec
 
 PRICE_COLUMNS = ("utc_time", "usd_per_kwh")
@@ -24,16 +24,9 @@ def read_price_series(
     """A ``SeriesPrice`` from a CSV, or a problem line (never quoting a file that is not a price
     CSV: the header is checked before any value is shown)."""
     name = spec.series_csv
-    path = locate_data_file(name, base_dir, data_root, where)
-    if isinstance(path, str):
-        return path
-    try:
-        table = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError):
-        return f"{where}: cannot read {name} as a CSV with columns utc_time,usd_per_kwh"
-    missing = [c for c in PRICE_COLUMNS if c not in table.columns]
-    if missing:
-        return f"{where}: {name} needs columns utc_time,usd_per_kwh; missing {', '.join(missing)}"
+    table = read_data_table(name, base_dir, data_root, where, PRICE_COLUMNS)
+    if isinstance(table, str):
+        return table
     if table.empty:
         return f"{where}: {name} has no rows"
     times = pd.to_datetime(table["utc_time"], utc=True, format="ISO8601", errors="coerce")
@@ -52,7 +45,7 @@ def read_price_series(
     if not times.is_monotonic_increasing or times.duplicated().any():
         return f"{where}: {name} utc_time must increase strictly"
     return SeriesPrice.from_utc(
-        list(times.dt.to_pydatetime()), prices.tolist(), start, source=str(path)
+        list(times.dt.to_pydatetime()), prices.tolist(), start, source=table.attrs["source"]
     )
 
 

@@ -21,7 +21,7 @@ import pandas as pd
 
 from bace_opt.core.world import GpuType, Job, ModelProfile
 from bace_opt.formulas import pipeline
-from bace_opt.io.files import locate_data_file
+from bace_opt.io.files import read_data_table
 from bace_opt.io.schema import MAX_TIME_S, MixEntry, TraceArrivals, WorkloadSpec
 
 TRACE_COLUMNS = ("submit_offset_s", "duration_s", "num_gpus")
@@ -37,16 +37,9 @@ def read_trace(
     if not isinstance(arrivals, TraceArrivals):
         return f"{where}: the workload's arrivals are not a trace"
     name = arrivals.csv
-    path = locate_data_file(name, base_dir, data_root, where)
-    if isinstance(path, str):
-        return path
-    try:
-        table = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError):
-        return f"{where}: cannot read {name} as a CSV with columns {', '.join(TRACE_COLUMNS)}"
-    missing = [c for c in TRACE_COLUMNS if c not in table.columns]
-    if missing:
-        return f"{where}: {name} needs columns {', '.join(TRACE_COLUMNS)}; missing {missing}"
+    table = read_data_table(name, base_dir, data_root, where, TRACE_COLUMNS)
+    if isinstance(table, str):
+        return table
     start = arrivals.start_row
     rows = table.iloc[start : start + spec.count][list(TRACE_COLUMNS)]
     if len(rows) < spec.count:
