@@ -9,6 +9,7 @@ relate fields (``rules``, with prices from ``prices``) → the derived objects (
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -36,11 +37,8 @@ class _JsonObject(dict[str, Any]):
 def _json_object(pairs: list[tuple[str, Any]]) -> _JsonObject:
     obj = _JsonObject(pairs)
     if len(obj) < len(pairs):
-        seen: set[str] = set()
-        again: list[str] = []
-        for key, _ in pairs:
-            (again.append if key in seen else seen.add)(key)
-        obj.duplicates = tuple(again)
+        counts = Counter(key for key, _ in pairs)
+        obj.duplicates = tuple(key for key, n in counts.items() for _ in range(n - 1))
     return obj
 
 

@@ -35,13 +35,17 @@ def _duplicate(at: Path, key: Any, line: int, where: Callable[[Path], str]) -> s
     return f"{where((*at, str(key)))}: duplicate key (line {line})"
 
 
+_NO_KEY = object()
+"""An open mapping waiting for its next key."""
+
+
 class _Container:
     __slots__ = ("key", "key_line", "obj", "path")
 
     def __init__(self, obj: dict[Any, Any] | list[Any], path: Path) -> None:
         self.obj = obj
         self.path = path
-        self.key: Any = _Container
+        self.key: Any = _NO_KEY
         self.key_line = 0
 
 
@@ -63,12 +67,12 @@ def _plain(loader: Any, where: Callable[[Path], str]) -> tuple[Any, list[str]]:
         if isinstance(top.obj, list):
             top.obj.append(value)
             return (*top.path, len(top.obj) - 1)
-        if top.key is _Container:
+        if top.key is _NO_KEY:
             if isinstance(value, dict | list):
                 raise _NotPlain  # a complex key
             top.key, top.key_line = value, line
             return None
-        key, top.key = top.key, _Container
+        key, top.key = top.key, _NO_KEY
         if key in top.obj:
             problems.append(_duplicate(top.path, key, top.key_line, where))
         top.obj[key] = value

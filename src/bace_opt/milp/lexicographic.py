@@ -141,29 +141,26 @@ def solve_lexicographic(
     tic = time.perf_counter()
     scale = float(pyo.value(m.COST_SCALE))
     progress = _Progress()
+
+    def failed(status: Status, termination: str, message: str) -> SolveResult:
+        """No plan, but what stage 1 knew is kept."""
+        return SolveResult(
+            status=status,
+            termination=termination,
+            weight=progress.weight,
+            weight_bound=progress.weight_bound,
+            objective_scale=scale,
+            solve_s=time.perf_counter() - tic,
+            message=message,
+        )
+
     try:
         found = _two_stages(m, data, options, start, write_lp, progress, deadline, on_stage1)
     except SolveFailure as failure:
-        return SolveResult(
-            status=failure.status,
-            termination=failure.termination or progress.termination,
-            weight=progress.weight,
-            weight_bound=progress.weight_bound,
-            objective_scale=scale,
-            solve_s=time.perf_counter() - tic,
-            message=str(failure),
-        )
+        return failed(failure.status, failure.termination or progress.termination, str(failure))
     except Exception as exc:
         log.debug("solver failed", exc_info=True)
-        return SolveResult(
-            status=Status.ERROR,
-            termination=progress.termination,
-            weight=progress.weight,
-            weight_bound=progress.weight_bound,
-            objective_scale=scale,
-            solve_s=time.perf_counter() - tic,
-            message=f"{type(exc).__name__}: {exc}",
-        )
+        return failed(Status.ERROR, progress.termination, f"{type(exc).__name__}: {exc}")
     return SolveResult(
         status=found.status,
         termination=progress.termination,
