@@ -8,13 +8,17 @@ INSTANCE ?= instances/geo6.yaml
 POLICIES ?= bace,delay-first,cost-first,cost-first-spill,sjf,fifo-firstfit,random
 RUN_OUT ?= out/geo6
 LINT_DIRS := $(wildcard src tests benchmarks scripts)
+# Pinned versions (HiGHS above all: an upgrade changes solve times and sometimes which optimum is
+# found); `make CONSTRAINTS= test` installs the newest releases instead.
+CONSTRAINTS ?= constraints.txt
+PIN := $(if $(CONSTRAINTS),-c $(CONSTRAINTS),)
 
-.PHONY: run test lint unit bench paper clean
+.PHONY: run test lint unit bench paper lock clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet $(PIN) -e '.[dev]'
 	@touch $(STAMP)
 
 run: $(STAMP)
@@ -37,6 +41,11 @@ bench: $(STAMP)
 paper: $(STAMP)
 	$(BIN)/bace-opt sweep benchmarks/paper.sweep.yaml --out benchmarks/results/paper
 	$(BIN)/bace-opt report benchmarks/results/paper
+
+# Re-pin constraints.txt to what .venv holds now (after an intentional upgrade, re-measure).
+lock: $(STAMP)
+	@{ sed -n '/^#/p' constraints.txt; $(BIN)/python -m pip freeze --exclude-editable; } > constraints.txt.new
+	@mv constraints.txt.new constraints.txt
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

@@ -2,8 +2,9 @@
 
 ``write`` runs every policy on every shipped instance through the command line (``bace-opt run
 --no-timing``) and every benchmark snapshot through ``bace-opt epoch``, and records a manifest
-(``tests/golden/outputs.json``): the SHA-256 of each ``jobs.csv``, ``summary.json`` and
-``timeline.csv``, and per snapshot and solver the epoch's status, admitted weight and cost.
+(``tests/golden/outputs.json``): the SHA-256 of each ``jobs.csv``, ``summary.json`` (without its
+``provenance`` block) and ``timeline.csv``, and per snapshot and solver the epoch's status,
+admitted weight and cost.
 ``check`` does the same runs again and lists every difference (exit 1 if there is one).
 
     python scripts/golden.py write              # on the code whose behaviour is the reference
@@ -63,7 +64,18 @@ def run_digests(instance: Path, policy: str) -> dict[str, str]:
         done = subprocess.run([*cmd, "--no-timing"], capture_output=True, text=True)
         if done.returncode != 0:
             return {name: f"failed: {done.stderr.strip()[-300:]}" for name in RUN_FILES}
-        return {name: hashlib.sha256((out / name).read_bytes()).hexdigest() for name in RUN_FILES}
+        return {name: _digest(name, (out / name).read_bytes()) for name in RUN_FILES}
+
+
+def _digest(name: str, data: bytes) -> str:
+    """SHA-256 of a run file; ``summary.json`` without its ``provenance`` block (the versions it
+    names change with every release, the results must not), re-serialized as bace-opt writes JSON
+    (sorted keys, two-space indent): the bytes of the file as it was before provenance existed."""
+    if name == "summary.json":
+        doc = json.loads(data)
+        doc.pop("provenance", None)
+        data = (json.dumps(doc, indent=2, sort_keys=True, allow_nan=False) + "\n").encode()
+    return hashlib.sha256(data).hexdigest()
 
 
 def epoch_result(snapshot: Path) -> dict[str, dict[str, Any]]:

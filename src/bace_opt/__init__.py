@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__version__ = "0.1.0"
+from bace_opt.version import __version__
 
 API = ("load", "simulate", "compare", "solve_epoch", "Run")
 __all__ = [*API, "policies", "__version__"]

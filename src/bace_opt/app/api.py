@@ -33,6 +33,7 @@ from bace_opt.policies.bace import PriorityWeights
 from bace_opt.policies.registry import MILP_TIME_LIMIT_S
 from bace_opt.report.columns import COMPARE_COLUMNS, JOB_COLUMNS
 from bace_opt.report.files import job_row, run_summary
+from bace_opt.report.provenance import run_provenance
 from bace_opt.sim import SimulationOptions, SimulationResult
 from bace_opt.sim import simulate as _simulate
 
@@ -75,7 +76,9 @@ def simulate(
         SimulationOptions(epoch_s=epoch_s, timing=timing),
     )
     jobs = pd.DataFrame([job_row(r) for r in result.records], columns=list(JOB_COLUMNS))
-    return Run(run_summary(instance, result), jobs, result)
+    chosen_epoch = epoch_s if epoch_s is not None else instance.epoch_s
+    made = run_provenance(instance.name, instance.source, policy, options, chosen_epoch)
+    return Run(run_summary(instance, result, made), jobs, result)
 
 
 def compare(

@@ -1,26 +1,41 @@
 """``bace-opt epoch``: one snapshot solved by the greedy BACE-Pipe policy, the exact MILP, or both,
 reported in the fields of DESIGN §5 (and checked by the independent checker).
 
-The greedy here is BACE-Pipe with the paper-literal allocator (``bace-cheapest-path``: the cheapest
-feasible path wins, no split budget). It pursues the epoch's own objective — admit what fits now,
-at least cost — which is what the MILP optimizes exactly; the default policy's split budget
-deliberately lets a job wait, a choice that pays off over a run but that one epoch cannot see.
+The greedy here is by default BACE-Pipe with the paper-literal allocator (``bace-cheapest-path``:
+the cheapest feasible path wins, no split budget). It pursues the epoch's own objective — admit what
+fits now, at least cost — which is what the MILP optimizes exactly; the default policy's split
+budget deliberately lets a job wait, a choice that pays off over a run but that one epoch cannot
+see. ``greedy=NAME`` (``--greedy``) picks any other registered non-exact policy: its plan is then
+the one compared with the MILP and passed to it as the MIP start.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from bace_opt.checker import PlanCheck, check_plan
 from bace_opt.core.placement import Placement
 from bace_opt.core.world import Snapshot
+from bace_opt.errors import InputError
 from bace_opt.milp import SolveOptions, SolveResult, solve_epoch
+from bace_opt.policies import make_policy, policy_entry, policy_names
 from bace_opt.policies.bace import BacePipe, Prioritizer, PriorityWeights
+from bace_opt.report import provenance as made
 
 SOLVERS = ("milp", "greedy", "both")
+DEFAULT_GREEDY = "bace-cheapest-path"
+
+
+def greedy_problem(name: str) -> str | None:
+    """Why ``name`` cannot be the epoch's greedy policy (unknown, or the MILP itself), or None."""
+    if name not in policy_names():
+        policy_entry(name)  # raises InputError naming the known policies
+    if policy_entry(name).role == "exact":
+        return f"'{name}' is the exact solver itself; give a heuristic policy"
+    return None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,6 +104,8 @@ class EpochReport:
     waiting: int
     greedy: SolverReport | None = None
     milp: SolverReport | None = None
+    provenance: dict[str, Any] | None = None
+    """How the report was made (written last in the JSON; see ``report.provenance``)."""
 
     def solvers(self) -> list[tuple[str, SolverReport]]:
         """(name, report) of the solvers that ran, greedy first."""
@@ -113,6 +130,8 @@ class EpochReport:
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"time_s": self.time_s, "waiting": self.waiting}
         out.update((name, report.to_json()) for name, report in self.solvers())
+        if self.provenance is not None:
+            out["provenance"] = self.provenance
         return out
 
 
@@ -142,13 +161,41 @@ def _report(
     )
 
 
+def _provenance(
+    snapshot: Snapshot, solver: str, options: SolveOptions, greedy: str
+) -> dict[str, Any]:
+    instance = snapshot.instance
+    milp = None
+    if solver != "greedy":
+        milp = {
+            **made.solver(options.solver),
+            "time_limit_s": options.time_limit_s,
+            "gap": options.mip_gap,
+            "threads": options.threads,
+            "warm_start": options.warm_start,
+        }
+    return made.provenance(
+        snapshot=made.source(instance.name, instance.source),
+        greedy={"name": greedy, "weights": asdict(PriorityWeights())},
+        solver=milp,
+    )
+
+
 def solve_snapshot(
-    snapshot: Snapshot, solver: str, options: SolveOptions, write_lp: Path | None = None
+    snapshot: Snapshot,
+    solver: str,
+    options: SolveOptions,
+    write_lp: Path | None = None,
+    greedy_name: str = DEFAULT_GREEDY,
 ) -> EpochReport:
     """The epoch's decision by ``solver`` (``milp``, ``greedy`` or ``both``), as DESIGN §5 names
     the fields. When the MILP fails or finds nothing, its entry carries the greedy plan, the
-    status saying why, and ``fallback: greedy``."""
-    policy = BacePipe.cheapest_path()
+    status saying why, and ``fallback: greedy``. ``greedy_name`` is the heuristic compared with
+    (and warm-starting) the MILP."""
+    problem = greedy_problem(greedy_name)
+    if problem:
+        raise InputError([f"greedy: {problem}"])
+    policy = make_policy(greedy_name)
     weights = Prioritizer().weights_of(snapshot)
     tic = time.perf_counter()
     greedy = {p.job: p for p in policy.decide(snapshot)}
@@ -175,7 +222,9 @@ def solve_snapshot(
             milp_report = _report(
                 snapshot, greedy, weights, status, None, None, result.solve_s, result, True
             )
-    return EpochReport(snapshot.time_s, len(snapshot.waiting), greedy_report, milp_report)
+    made_by = _provenance(snapshot, solver, options, greedy_name)
+    waiting = len(snapshot.waiting)
+    return EpochReport(snapshot.time_s, waiting, greedy_report, milp_report, made_by)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from bace_opt.policies.registry import parse_weights
 from bace_opt.report import plots
 from bace_opt.report.columns import COMPARE_COLUMNS
 from bace_opt.report.files import csv_text, write_run
+from bace_opt.report.provenance import run_provenance
 from bace_opt.sim import SimulationOptions, SimulationResult, simulate
 
 
@@ -45,8 +46,14 @@ def policy_list(text: str) -> list[str]:
     names = [p.strip() for p in text.split(",") if p.strip()]
     if not names:
         raise InputError(["--policies: give at least one policy name"])
+    problems: list[str] = []
     for name in names:
-        policy_entry(name)
+        try:
+            policy_entry(name, "--policies")
+        except InputError as exc:
+            problems += exc.problems
+    if problems:
+        raise InputError(problems)
     return names
 
 
@@ -72,9 +79,12 @@ def run_policy(
         on_progress=settings.on_progress,
         on_snapshot=_dumper(settings.dump_snapshots) if settings.dump_snapshots else None,
     )
+    chosen = settings.policy or PolicyOptions(settings.seed)
+    epoch_s = settings.epoch_s if settings.epoch_s is not None else instance.epoch_s
+    made = run_provenance(instance.name, instance.source, policy, chosen, epoch_s)
     with staged_folder(out) as staging:
         result = simulate(instance, make_policy(policy, settings.seed, settings.policy), options)
-        return result, write_run(instance, result, staging)
+        return result, write_run(instance, result, staging, made)
 
 
 def compare_policies(

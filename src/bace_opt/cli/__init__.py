@@ -1,6 +1,8 @@
-"""The ``bace-opt`` command line: ``commands`` (one typer command per library call) over
-``console`` (consoles, exit statuses, progress)."""
+"""The ``bace-opt`` command line: ``app`` (the typer application, global options) with its
+commands in ``files`` (validate, info, schema, generate, example) and ``commands`` (run, compare,
+epoch, sweep, report), over ``console`` (consoles, exit statuses, progress)."""
 
-from bace_opt.cli.commands import app, main
+from bace_opt.cli import commands, files
+from bace_opt.cli.app import app, main
 
-__all__ = ["app", "main"]
+__all__ = ["app", "commands", "files", "main"]

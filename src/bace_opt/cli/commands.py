@@ -1,127 +1,26 @@
-"""The command line (DESIGN §5): a thin typer layer, one library call per command (exit
-statuses: ``console``).
+"""The commands that do the work (DESIGN §5): ``run``, ``compare``, ``epoch``, ``sweep`` and
+``report`` — a thin typer layer, one library call per command (exit statuses: ``console``).
 
 The simulation, MILP and sweep layers (matplotlib, Pyomo, SciPy, Dask) are imported inside the
-commands that use them, so ``validate``, ``info``, ``schema`` and ``generate`` start in about a
-second instead of 2.6 s.
+commands that use them, so ``validate``, ``info``, ``schema`` and ``generate`` (``files``) start in
+about a second instead of 2.6 s.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import os
-import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from bace_opt.app.describe import describe
-from bace_opt.app.generate import generate_instance
-from bace_opt.cli.console import CORES, err, handled, out, progress, state
-from bace_opt.core.world import Snapshot
+from bace_opt.cli.app import app
+from bace_opt.cli.console import CORES, err, handled, out, progress
 from bace_opt.errors import InputError
-from bace_opt.io.files import DATA_ROOT_ENV
-from bace_opt.io.read import load_any, load_instance, load_snapshot
-from bace_opt.io.schema import InstanceFile
+from bace_opt.io.read import load_instance, load_snapshot
 from bace_opt.io.write import check_output, write_json_atomic
 from bace_opt.policies import policy_entry, policy_names
 from bace_opt.policies.registry import MILP_TIME_LIMIT_S
 from bace_opt.report.terminal import rows_table, summary_table
-
-app = typer.Typer(
-    name="bace-opt",
-    help="Schedule pipeline-parallel LLM training across cloud regions, and prove how good it is.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-FileArg = Annotated[
-    Path, typer.Argument(help="Instance or snapshot file (YAML or JSON).", show_default=False)
-]
-
-
-@app.callback()
-def _main(
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
-    data_root: Annotated[
-        Path | None,
-        typer.Option(
-            "--data-root",
-            help="Let instance files name data files (price series, traces) anywhere under DIR; "
-            "by default only under the instance file's own folder.",
-            metavar="DIR",
-        ),
-    ] = None,
-) -> None:
-    state["debug"] = debug
-    if data_root is not None:
-        if not data_root.is_dir():
-            err.print(f"--data-root: {data_root} is not a folder", markup=False)
-            raise typer.Exit(2)
-        os.environ[DATA_ROOT_ENV] = str(data_root.resolve())  # sweep workers inherit it
-    logging.basicConfig(level=logging.INFO if debug else logging.WARNING, format="%(message)s")
-    if debug:
-        logging.getLogger("bace_opt").setLevel(logging.DEBUG)
-
-
-@app.command()
-@handled
-def validate(file: FileArg) -> None:
-    """Check an instance or snapshot file: exit 0 with a summary, or 2 listing the problems."""
-    world = load_any(file)
-    out.print(f"ok: {describe(world).headline}", markup=False, highlight=False)
-
-
-@app.command()
-@handled
-def info(file: FileArg) -> None:
-    """What is in a file: regions, links, and the job mix with the bandwidth each shape needs."""
-    world = load_any(file)
-    d = describe(world)
-    out.print(d.headline, markup=False, highlight=False)
-    out.print(rows_table("Regions (price in $/kWh)", d.regions))
-    out.print(rows_table("Link directions", d.links))
-    if d.job_mix:
-        title = (
-            "Job mix: S stages × g GPUs, M micro-batches of b × L tokens; "
-            "need@T = Gbit/s per crossing when the slowest stage runs on T"
-        )
-        out.print(rows_table(title, d.job_mix))
-    if isinstance(world, Snapshot):
-        out.print(f"epoch time: {world.time_s:g} s")
-
-
-@app.command()
-@handled
-def schema(
-    out_file: Annotated[
-        Path | None, typer.Option("--out", help="Write the schema here instead of stdout.")
-    ] = None,
-) -> None:
-    """Print the JSON Schema of the instance file, for editors to check files as people type."""
-    document: dict[str, Any] = InstanceFile.model_json_schema()
-    if out_file is not None:
-        check_output(out_file, "--out")
-        write_json_atomic(out_file, document)
-    else:
-        sys.stdout.write(json.dumps(document, indent=2) + "\n")
-
-
-@app.command()
-@handled
-def generate(
-    spec: Annotated[Path, typer.Argument(help="Instance file with a `workload:` generator spec.")],
-    out_file: Annotated[Path, typer.Option("--out", help="Instance file to write (YAML/JSON).")],
-    seed: Annotated[int | None, typer.Option(help="Override the spec's seed.", min=0)] = None,
-    count: Annotated[int | None, typer.Option(help="Override the number of jobs.", min=1)] = None,
-) -> None:
-    """Draw a seeded workload into an instance file with explicit jobs (same seed, same file)."""
-    check_output(out_file, "--out")
-    drawn = generate_instance(spec, out_file, seed=seed, count=count)
-    out.print(f"wrote {out_file}: {drawn} jobs drawn", markup=False, highlight=False)
-
 
 InstanceArg = Annotated[
     Path, typer.Argument(help="Instance file (YAML or JSON).", show_default=False)
@@ -247,13 +146,25 @@ def epoch(
     out_file: Annotated[
         Path | None, typer.Option("--out", help="Write the result as JSON.")
     ] = None,
+    greedy: Annotated[
+        str,
+        typer.Option(
+            "--greedy", help="The heuristic policy compared with (and warm-starting) the MILP."
+        ),
+    ] = "bace-cheapest-path",
 ) -> None:
-    """Solve one epoch: the greedy BACE-Pipe decision, the exact MILP, or both side by side."""
-    from bace_opt.app.epoch import SOLVERS, solve_snapshot
+    """Solve one epoch: a greedy policy's decision, the exact MILP, or both side by side."""
+    from bace_opt.app.epoch import SOLVERS, greedy_problem, solve_snapshot
     from bace_opt.milp import SolveOptions
 
     if solver not in SOLVERS:
         raise InputError([f"--solver: must be one of {', '.join(SOLVERS)}, not '{solver}'"])
+    try:
+        problem = greedy_problem(greedy)
+    except InputError as exc:
+        raise InputError([f"--greedy: {p}" for p in exc.problems]) from None
+    if problem:
+        raise InputError([f"--greedy: {problem}"])
     if not 0 <= gap < 1:
         raise InputError([f"--gap: a relative gap in [0, 1), not {gap:g}"])
     for path, option in ((out_file, "--out"), (write_lp, "--write-lp")):
@@ -267,7 +178,7 @@ def epoch(
             raise InputError([f"--backend: {problem}"])
     snapshot = load_snapshot(snapshot_file)
     options = SolveOptions(backend, time_limit, gap, threads, not no_warm_start)
-    report = solve_snapshot(snapshot, solver, options, write_lp)
+    report = solve_snapshot(snapshot, solver, options, write_lp, greedy)
     for _, r in report.solvers():
         if r.fallback:
             err.print(f"MILP {r.status}: {r.message}; reporting the greedy plan", markup=False)
@@ -329,8 +240,3 @@ def report_command(
 
     page = report(sweep_dir)
     out.print(f"wrote {page} and its tables and plots", markup=False, highlight=False)
-
-
-def main() -> None:
-    """Console-script entry point."""
-    app()

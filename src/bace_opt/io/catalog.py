@@ -1,7 +1,10 @@
-"""The model catalog: one YAML profile per LLM in the repository's ``models/`` folder.
+"""What ships with the package: the model catalog (one YAML profile per LLM in the repository's
+``models/`` folder) and the example instances (``instances/``, with the price series and traces
+they name).
 
-In a wheel the folder ships as ``bace_opt/catalog``; in a source checkout (editable install) it is
-read from ``models/`` at the repository root, so there is one copy of every profile.
+In a wheel the folders ship as ``bace_opt/catalog`` and ``bace_opt/examples``; in a source checkout
+(editable install) they are read from ``models/`` and ``instances/`` at the repository root, so
+there is one copy of every file.
 """
 
 from __future__ import annotations
@@ -16,13 +19,23 @@ from pydantic import ValidationError
 from bace_opt.io.schema import ModelSpec
 
 
+def _shipped(packaged: str, in_checkout: str) -> Path:
+    folder = Path(str(resources.files("bace_opt"))) / packaged
+    if folder.is_dir():
+        return folder
+    return Path(__file__).resolve().parents[3] / in_checkout
+
+
 @cache
 def catalog_dir() -> Path:
     """Where the shipped model profiles live."""
-    packaged = Path(str(resources.files("bace_opt"))) / "catalog"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[3] / "models"
+    return _shipped("catalog", "models")
+
+
+@cache
+def examples_dir() -> Path:
+    """Where the shipped example instances live (``bace-opt example`` copies them out)."""
+    return _shipped("examples", "instances")
 
 
 def catalog_names() -> list[str]:

@@ -83,8 +83,8 @@ def locate_data_file(name: str, base_dir: Path, root: Path | None, where: str) -
     relative = Path(name)
     if chosen is None and (relative.is_absolute() or ".." in relative.parts):
         return (
-            f"{where}: {name} is outside the instance file's folder; data paths are relative "
-            "to it (use --data-root DIR to allow files under DIR)"
+            f"{where}: {name} is outside the instance file's folder {base_dir.absolute()}; data "
+            "paths are relative to it (use --data-root DIR to allow files under DIR)"
         )
     try:
         inside = (chosen if chosen is not None else base_dir).resolve()
@@ -92,14 +92,25 @@ def locate_data_file(name: str, base_dir: Path, root: Path | None, where: str) -
     except (OSError, RuntimeError, ValueError) as exc:
         return f"{where}: cannot read {name} ({os_reason(exc)})"
     if not full.is_relative_to(inside):
-        return (
-            f"{where}: {name} resolves outside {inside} (symbolic links followed); "
-            "use --data-root DIR to allow files under DIR"
+        allowed = (
+            f"--data-root {inside}"
+            if chosen is not None
+            else f"the instance file's folder {inside}; use --data-root DIR to allow files "
+            "under DIR"
         )
+        return f"{where}: {name} resolves outside {allowed} (symbolic links followed)"
     problem = file_problem(full, MAX_DATA_BYTES)
     if problem == "file not found":
-        return f"{where}: file not found: {name}"
+        return f"{where}: file not found: {name}{_looked_for(relative, full, chosen)}"
     return f"{where}: {name}: {problem}" if problem else full
+
+
+def _looked_for(relative: Path, full: Path, chosen: Path | None) -> str:
+    """Where a missing data file was looked for, and what a relative path is relative to."""
+    if relative.is_absolute():
+        return ""
+    also = f", not to --data-root {chosen}" if chosen is not None else ""
+    return f" (looked for {full}: relative to the instance file's folder{also})"
 
 
 def read_data_table(

@@ -9,23 +9,42 @@ relate fields (``rules``, with prices from ``prices``) → the derived objects (
 from __future__ import annotations
 
 import json
+import shlex
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from bace_opt.core.world import Instance, Snapshot
 from bace_opt.errors import InputError
 from bace_opt.io.build import build_instance, build_snapshot
 from bace_opt.io.files import file_problem, os_reason
-from bace_opt.io.schema import PRICE_TAGS, InstanceFile, SnapshotFile
+from bace_opt.io.schema import (
+    PRICE_TAGS,
+    InstanceFile,
+    PoissonArrivals,
+    SnapshotFile,
+    TraceArrivals,
+)
+from bace_opt.io.suggest import did_you_mean, keys_at
 from bace_opt.io.yamlload import load_yaml
 
 MAX_FILE_BYTES = 32 * 1024 * 1024
-SNAPSHOT_KEYS = frozenset({"time_s", "free_gpus", "residual_gbps"})
+SNAPSHOT_KEYS = frozenset(SnapshotFile.model_fields) - frozenset(InstanceFile.model_fields)
+"""The keys an epoch's state adds to an instance (``time_s``, ``free_gpus``, ...)."""
+UNION_TAGS = {
+    "price": PRICE_TAGS,
+    "arrivals": frozenset(
+        p
+        for a in (PoissonArrivals, TraceArrivals)
+        for p in get_args(a.model_fields["process"].annotation)
+    ),
+}
+"""Tags pydantic puts into error paths after these keys (``price.hourly_utc``,
+``arrivals.poisson``): the union member it tried, not a key of the file."""
 
 
 class _JsonObject(dict[str, Any]):
@@ -111,7 +130,7 @@ def field_path(loc: Iterable[int | str]) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif previous == "price" and part in PRICE_TAGS:
+        elif isinstance(previous, str) and part in UNION_TAGS.get(previous, ()):
             pass  # a union tag, not a field of the file
         else:
             out += f".{part}" if out else str(part)
@@ -119,8 +138,45 @@ def field_path(loc: Iterable[int | str]) -> str:
     return out or "(file)"
 
 
-def _shape_problems(exc: ValidationError) -> list[str]:
-    return [f"{field_path(err['loc'])}: {err['msg']}" for err in exc.errors()]
+def shape_problems(
+    exc: ValidationError, model: type[BaseModel], skip: Collection[tuple[str, str]] = ()
+) -> list[str]:
+    """One line per schema error of a ``model`` document, field path first; an unknown key says
+    which key was probably meant (``regions[0].gpu: unknown key; did you mean 'gpus'?``).
+    ``skip`` holds ``(error type, top-level key)`` pairs a caller reports in its own words."""
+    problems = []
+    for err in exc.errors():
+        loc = err["loc"]
+        if len(loc) == 1 and (err["type"], loc[0]) in skip:
+            continue
+        if err["type"] == "extra_forbidden" and loc and isinstance(loc[-1], str):
+            hint = did_you_mean(loc[-1], keys_at(model, loc[:-1]))
+            problems.append(f"{field_path(loc)}: unknown key{hint}")
+        else:
+            problems.append(f"{field_path(loc)}: {err['msg']}")
+    return problems
+
+
+def _command_path(source: str) -> str:
+    """The file as a command line would name it (quoted only where a shell needs it)."""
+    return shlex.quote(source) if source else "FILE"
+
+
+def _snapshot_as_instance(doc: Mapping[str, Any], source: str) -> str:
+    keys = ", ".join(k for k in doc if k in SNAPSHOT_KEYS)
+    return (
+        f"{keys}: this file is an epoch snapshot, not an instance; "
+        f"solve it with 'bace-opt epoch {_command_path(source)}'"
+    )
+
+
+def _instance_as_snapshot(source: str) -> str:
+    return (
+        "time_s: missing, so this file is an instance, not an epoch snapshot; "
+        f"'bace-opt run {_command_path(source)} --policy bace --out DIR --dump-snapshots DIR2' "
+        "writes one snapshot per epoch into DIR2, or add 'time_s: SECONDS' "
+        "(and optionally free_gpus, residual_gbps) to a copy of it"
+    )
 
 
 def is_snapshot_document(doc: Mapping[str, Any]) -> bool:
@@ -132,21 +188,32 @@ def parse_instance(
     doc: Mapping[str, Any], base_dir: Path, source: str = "", data_root: Path | None = None
 ) -> Instance:
     """Check a parsed instance document; data paths in it are relative to ``base_dir`` and must
-    stay inside it, or inside ``data_root`` when given (``io.files``)."""
+    stay inside it, or inside ``data_root`` when given (``io.files``). A snapshot handed in is
+    refused in one line that says to use ``bace-opt epoch``."""
     try:
         spec = InstanceFile.model_validate(doc)
     except ValidationError as exc:
-        raise InputError(_shape_problems(exc)) from None
+        if not is_snapshot_document(doc):
+            raise InputError(shape_problems(exc, InstanceFile)) from None
+        own = {("extra_forbidden", key) for key in SNAPSHOT_KEYS}
+        problems = [_snapshot_as_instance(doc, source), *shape_problems(exc, InstanceFile, own)]
+        raise InputError(problems) from None
     return build_instance(spec, base_dir, source, data_root)
 
 
 def parse_snapshot(
     doc: Mapping[str, Any], base_dir: Path, source: str = "", data_root: Path | None = None
 ) -> Snapshot:
+    """Check a parsed snapshot document (``parse_instance``'s rules, and the epoch's state). An
+    instance handed in is refused in one line that says how to make snapshots of it."""
     try:
         spec = SnapshotFile.model_validate(doc)
     except ValidationError as exc:
-        raise InputError(_shape_problems(exc)) from None
+        if is_snapshot_document(doc):
+            raise InputError(shape_problems(exc, SnapshotFile)) from None
+        own = {("missing", "time_s")}
+        problems = [_instance_as_snapshot(source), *shape_problems(exc, SnapshotFile, own)]
+        raise InputError(problems) from None
     return build_snapshot(spec, base_dir, source, data_root)
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+from importlib import metadata
 
 import pyomo.environ as pyo
 
@@ -39,3 +40,23 @@ def backend_problem(name: str) -> str | None:
     if name in set(pyo.SolverFactory):
         return f"{name} is not available here (not installed?); available: {usable}"
     return f"{name} is not a Pyomo solver name; available: {usable}"
+
+
+def backend_version(name: str) -> str | None:
+    """The version of the solver behind the Pyomo name ``name`` (e.g. ``1.16.0`` for HiGHS), or
+    None when it cannot be told. HiGHS is asked through its package's metadata: constructing a
+    ``highspy.Highs`` just to ask prints its banner."""
+    if name in ("appsi_highs", "highs"):
+        try:
+            return metadata.version("highspy")
+        except metadata.PackageNotFoundError:
+            return None
+    if not _installed(name):
+        return None
+    try:
+        version = pyo.SolverFactory(name).version()
+    except Exception:
+        return None
+    if isinstance(version, tuple):
+        return ".".join(str(part) for part in version)
+    return None if version is None else str(version)

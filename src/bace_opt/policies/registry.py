@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from bace_opt.errors import InputError
+from bace_opt.io.suggest import closest
 from bace_opt.policies.bace import (
     ArrivalOrder,
     BacePipe,
@@ -110,13 +111,23 @@ POLICIES: dict[str, PolicyEntry] = {
 }
 
 
-def policy_entry(name: str) -> PolicyEntry:
-    """The registry entry of ``name`` (raises ``InputError`` naming the known ones)."""
+def unknown_policy(name: str, option: str = "--policy") -> str:
+    """The problem line for an unknown policy name given to ``option``: the closest known name
+    when one is close (``--policies: unknown policy 'bace-cheapest' (did you mean
+    'bace-cheapest-path'?); known: ...``), and the known names."""
+    known = ", ".join(policy_names())
+    best = closest(name, POLICIES)
+    if best is None:
+        return f"{option}: unknown policy '{name}' (known: {known})"
+    return f"{option}: unknown policy '{name}' (did you mean '{best}'?); known: {known}"
+
+
+def policy_entry(name: str, option: str = "--policy") -> PolicyEntry:
+    """The registry entry of ``name`` (raises ``InputError`` naming ``option``, the closest known
+    name and the known ones)."""
     entry = POLICIES.get(name)
     if entry is None:
-        raise InputError(
-            [f"--policy: unknown policy '{name}' (known: {', '.join(policy_names())})"]
-        )
+        raise InputError([unknown_policy(name, option)])
     return entry
 
 
@@ -144,16 +155,20 @@ def parse_weights(text: str) -> PriorityWeights:
     known = {"aging": "aging_per_hour", "length": "length", "bandwidth": "bandwidth"}
     values: dict[str, float] = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
-        key, _, raw = part.partition("=")
-        if key.strip() not in known:
-            raise InputError(
-                [f"--weights: unknown weight '{key.strip()}' (known: aging, length, bandwidth)"]
-            )
+        key, equals, raw = (s.strip() for s in part.partition("="))
+        if key not in known:
+            best = closest(key, known)
+            names = ", ".join(known)
+            line = f"--weights: unknown weight '{key}' "
+            line += f"(did you mean '{best}'?); known: {names}" if best else f"(known: {names})"
+            raise InputError([line])
+        if not equals:
+            raise InputError([f"--weights: {key} needs a value, e.g. {key}=1"])
         try:
             value = float(raw)
         except ValueError:
-            raise InputError([f"--weights: {key.strip()} must be a number, not '{raw}'"]) from None
+            raise InputError([f"--weights: {key} must be a number, not '{raw}'"]) from None
         if not 0 <= value <= MAX_WEIGHT:
-            raise InputError([f"--weights: {key.strip()} must be a number in [0, {MAX_WEIGHT:g}]"])
-        values[known[key.strip()]] = value
+            raise InputError([f"--weights: {key} must be a number in [0, {MAX_WEIGHT:g}]"])
+        values[known[key]] = value
     return PriorityWeights(**values)

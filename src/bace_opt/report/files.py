@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,18 +40,27 @@ def job_row(record: JobRecord) -> tuple[Any, ...]:
     return tuple(getattr(record, column) for column in JOB_COLUMNS)
 
 
-def run_summary(instance: Instance, result: SimulationResult) -> dict[str, Any]:
-    """What ``summary.json`` holds: the summary metrics, the instance's name and the policy's
-    counters (its ``stats``)."""
+def run_summary(
+    instance: Instance, result: SimulationResult, made: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """What ``summary.json`` holds: the summary metrics, the instance's name, the policy's
+    counters (its ``stats``) and, last, how the run was made (``made``, see ``provenance``)."""
     summary = summarize(result.policy, result.records, result.totals).as_dict()
     summary["instance"] = instance.name
     summary.update(result.policy_stats)
+    if made is not None:
+        summary["provenance"] = dict(made)
     return summary
 
 
-def write_run(instance: Instance, result: SimulationResult, folder: Path) -> dict[str, Any]:
+def write_run(
+    instance: Instance,
+    result: SimulationResult,
+    folder: Path,
+    made: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """Write the three files of one run into ``folder``; returns ``run_summary``."""
-    summary = run_summary(instance, result)
+    summary = run_summary(instance, result, made)
     rows = (job_row(r) for r in result.records)
     write_text_atomic(folder / "jobs.csv", csv_text(JOB_COLUMNS, rows))
     regions = [r.name for r in instance.regions]

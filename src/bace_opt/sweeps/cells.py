@@ -17,7 +17,7 @@ import json
 import time
 import traceback
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,6 +29,7 @@ from bace_opt.milp import SolveOptions
 from bace_opt.policies import PolicyOptions, make_policy, policy_entry
 from bace_opt.policies.bace import PriorityWeights
 from bace_opt.policies.registry import MILP_TIME_LIMIT_S
+from bace_opt.report import provenance as made
 from bace_opt.report.metrics import summarize
 from bace_opt.sim import SimulationOptions, simulate
 from bace_opt.sweeps.spec import SimulationSweepFile, Sweep, WeightsSpec, matches
@@ -251,6 +252,9 @@ class CellOutcome:
     error: str | None = None
     traceback: str | None = None
     cell_s: float | None = None
+    provenance: Mapping[str, Any] | None = None
+    """How the worker made it: its versions, the input file's SHA-256, the policy or solver with
+    its options (the grid point's scalings are the cell's ``params``)."""
 
     @classmethod
     def failed(cls, exc: BaseException, prefix: str = "") -> CellOutcome:
@@ -266,7 +270,32 @@ class CellOutcome:
         for name in ("error", "traceback", "cell_s"):
             if getattr(self, name) is not None:
                 out[name] = getattr(self, name)
+        if self.provenance is not None:
+            out["provenance"] = dict(self.provenance)
         return out
+
+
+def task_provenance(task: Task) -> dict[str, Any]:
+    """The ``provenance`` block of a cell's record (``report.provenance``)."""
+    if isinstance(task, SimulationTask):
+        instance = task.instance
+        epoch_s = task.epoch_s if task.epoch_s is not None else instance.epoch_s
+        return made.run_provenance(
+            instance.name, instance.source, task.policy, task.options, epoch_s
+        )
+    world = task.snapshot.instance
+    options = task.options
+    return made.provenance(
+        snapshot=made.source(world.name, world.source),
+        greedy={"name": "bace-cheapest-path", "weights": asdict(task.weights)},
+        solver={
+            **made.solver(options.solver),
+            "time_limit_s": options.time_limit_s,
+            "gap": options.mip_gap,
+            "threads": options.threads,
+            "warm_start": options.warm_start,
+        },
+    )
 
 
 def execute(task: Task) -> CellOutcome:
@@ -293,4 +322,4 @@ def execute(task: Task) -> CellOutcome:
             cell_s=time.perf_counter() - tic,
         )
     metrics["cell_s"] = time.perf_counter() - tic
-    return CellOutcome("ok", metrics=metrics, jct_s=tuple(jct))
+    return CellOutcome("ok", metrics=metrics, jct_s=tuple(jct), provenance=task_provenance(task))

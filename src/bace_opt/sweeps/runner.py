@@ -35,7 +35,16 @@ import pandas as pd
 
 from bace_opt.errors import InputError
 from bace_opt.io.write import replace_atomic, write_json_atomic, write_text_atomic
-from bace_opt.sweeps.cells import Cell, CellOutcome, Task, execute, expand, make_task
+from bace_opt.report import provenance as made
+from bace_opt.sweeps.cells import (
+    Cell,
+    CellOutcome,
+    Task,
+    code_digest,
+    execute,
+    expand,
+    make_task,
+)
 from bace_opt.sweeps.spec import Sweep
 
 Progress = Callable[[int, int], None]
@@ -249,9 +258,18 @@ def run_sweep(
     cells = expand(sweep)
     client = connect(scheduler) if scheduler else None  # before anything is written
     out.mkdir(parents=True, exist_ok=True)
+    inputs = {str(c.source): None for c in cells}
     write_json_atomic(
         out / "sweep.json",
-        {"name": sweep.spec.name, "kind": sweep.spec.kind, "document": sweep.document},
+        {
+            "name": sweep.spec.name,
+            "kind": sweep.spec.kind,
+            "document": sweep.document,
+            "provenance": made.provenance(
+                code_sha256=code_digest(),
+                inputs={path: made.file_sha256(path) for path in inputs},
+            ),
+        },
     )
     todo = [c for c in cells if not _finished(out, c)]
     work: Work = [(c, lambda c=c: make_task(sweep, c)) for c in todo]  # type: ignore[misc]
