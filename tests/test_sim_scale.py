@@ -24,6 +24,7 @@ from bace_opt.policies.baselines import RandomPolicy, ShortestJobFirst, sjf_key
 from bace_opt.policies.greedy import Epoch, GreedyPolicy, Wait, fit_shape
 from bace_opt.policies.lineup import ArrivalTable, KeyedOrder, LiveEpoch, WaitingLog
 from bace_opt.policies.registry import names_with
+from bace_opt.policies.reservation import Booking
 from bace_opt.resources.ledger import Ledger
 from bace_opt.sim import SimulationOptions, simulate
 from tests.conftest import INSTANCES
@@ -97,24 +98,42 @@ class FullScan:
         smallest = min(job.total_gpus for job in snapshot.waiting)
         chosen = []
         failed: set[Any] = set()
+        booking = None
+        if p.reserving:
+            patience = (p.reserve_after_s, p.reserve_after_slowdown)
+            booking = Booking(snapshot, ledger, p.bandwidth_aware, *patience)
         for job in old_order(p, snapshot) if free >= smallest else ():
             if free < smallest:
                 break
             if p.never_fits(snapshot.instance, job):
                 continue
             shape = fit_shape(job)
+            if shape in failed and not p.strict:
+                continue
+            too_big = job.total_gpus > free
+            if too_big and not p.strict and not (booking is not None and booking.open):
+                continue  # the lines skip a job too big for what is free, unless reserving
             decision: Any = Wait.NO_FIT
-            if job.total_gpus <= free and shape not in failed:
+            if not too_big:
                 decision = p.place(snapshot, job, ledger)
             if not isinstance(decision, Wait):
                 demand = ledger.demand(job, decision)
                 if not ledger.shortfall(demand, p.bandwidth_aware):
+                    if booking is not None and booking.reservation is not None:
+                        admitted = booking.admit(job, decision, demand, p.place)
+                        if admitted is None:
+                            continue
+                        decision, demand = admitted
                     ledger.take(demand)
+                    if booking is not None:
+                        booking.started(job, decision, demand)
                     failed.clear()
                     free -= job.total_gpus
                     chosen.append(decision)
                     continue
                 decision = Wait.NO_FIT
+            if booking is not None:
+                booking.reserve_for(job, p.place, p.could_place)
             if p.strict:
                 break
             if decision is Wait.NO_FIT and p.shape_decides_fit:

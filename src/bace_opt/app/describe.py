@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bace_opt.core.network import direction_key
 from bace_opt.core.world import Instance, Job, Snapshot
@@ -20,6 +20,40 @@ class Description:
     regions: list[Row]
     links: list[Row]
     job_mix: list[Row]
+    running: list[Row] = field(default_factory=list)
+    """A snapshot's running jobs, soonest expected end first; past ``RUNNING_ROWS`` of them, the
+    first ones and a last row counting the rest."""
+
+
+RUNNING_ROWS = 20
+
+
+def _running_rows(snapshot: Snapshot) -> list[Row]:
+    runs = sorted(snapshot.running, key=lambda r: (r.end_s, r.name))
+    rows: list[Row] = [
+        {
+            "job": r.name,
+            "placement": r.placement.describe(),
+            "gpus": sum(r.gpus_by_region().values()),
+            "start_h": round(r.start_s / 3600, 3),
+            "expected_end_h": round(r.end_s / 3600, 3),
+        }
+        for r in runs[:RUNNING_ROWS]
+    ]
+    if len(runs) > RUNNING_ROWS:
+        rest = runs[RUNNING_ROWS:]
+        gpus = sum(sum(r.gpus_by_region().values()) for r in rest)
+        last = round(rest[-1].end_s / 3600, 3)
+        rows.append(
+            {
+                "job": f"... {len(rest)} more",
+                "placement": "",
+                "gpus": gpus,
+                "start_h": round(min(r.start_s for r in rest) / 3600, 3),
+                "expected_end_h": last,
+            }
+        )
+    return rows
 
 
 def _mix_key(job: Job) -> tuple[str, int, int, int, int, int]:
@@ -38,6 +72,7 @@ def describe(world: Instance | Snapshot) -> Description:
     bandwidth each job shape needs on each GPU type present."""
     snapshot = world if isinstance(world, Snapshot) else None
     instance = world.instance if isinstance(world, Snapshot) else world
+    held = snapshot.held_gpus() if snapshot else {}
     regions: list[Row] = []
     for r in instance.regions:
         low, high = r.price.range()
@@ -51,6 +86,8 @@ def describe(world: Instance | Snapshot) -> Description:
         }
         if snapshot:
             row["free_gpus"] = snapshot.free_gpus[r.name]
+            if snapshot.running:
+                row["running_gpus"] = held.get(r.name, 0)
         regions.append(row)
     links: list[Row] = []
     network = instance.network
@@ -92,5 +129,14 @@ def describe(world: Instance | Snapshot) -> Description:
         f"{len(network.directions)} link directions, {len(jobs)} jobs"
         + (f" arriving over {span / 3600:.1f} h" if jobs else "")
         + (f", epoch at t={snapshot.time_s:g} s" if snapshot else "")
+        + (_running_headline(snapshot) if snapshot and snapshot.running else "")
     )
-    return Description(headline, regions, links, job_mix)
+    running = _running_rows(snapshot) if snapshot else []
+    return Description(headline, regions, links, job_mix, running)
+
+
+def _running_headline(snapshot: Snapshot) -> str:
+    nxt = min(snapshot.running, key=lambda r: (r.end_s, r.name))
+    return (
+        f", {len(snapshot.running)} running (first to end: {nxt.name} at {nxt.end_s / 3600:.2f} h)"
+    )

@@ -110,7 +110,7 @@ def compare_policies(
         rows = ([s.get(c) for c in COMPARE_COLUMNS] for s in summaries)
         write_text_atomic(staging / "summary.csv", csv_text(COMPARE_COLUMNS, rows))
         if figures:
-            plots.jct_cdf(results, staging / "jct_cdf.png")
-            plots.cost_energy(summaries, staging / "cost_energy.png")
+            plots.jct_cdf(results, staging / "jct_cdf.png", instance.name)
+            plots.cost_energy(summaries, staging / "cost_energy.png", instance.name)
             plots.gpus_in_use(instance, results, staging / "gpus_in_use.png")
     return summaries

@@ -48,6 +48,8 @@ def info(file: FileArg) -> None:
             "need@T = Gbit/s per crossing when the slowest stage runs on T"
         )
         out.print(rows_table(title, d.job_mix))
+    if d.running:
+        out.print(rows_table("Running jobs (soonest expected end first; times in h)", d.running))
     if isinstance(world, Snapshot):
         out.print(f"epoch time: {world.time_s:g} s")
 

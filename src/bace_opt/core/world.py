@@ -14,6 +14,7 @@ from functools import cached_property
 from types import MappingProxyType
 
 from bace_opt.core.network import Link, RegionGraph
+from bace_opt.core.placement import Placement
 from bace_opt.core.prices import PriceProfile
 
 
@@ -108,12 +109,36 @@ class Instance:
 
 
 @dataclass(frozen=True)
+class Running:
+    """A job running at a snapshot's time (DESIGN §4): where it runs, since when, and when it is
+    expected to end. ``placement.job`` is ``name``; each stage is ``gpus_per_stage`` GPUs wide, so
+    the job holds ``stages · gpus_per_stage`` GPUs in every region of its placement until
+    ``end_s`` (the end the simulator expects: exact for a job that gets its bandwidth need, at
+    the current link shares for one that does not)."""
+
+    name: str
+    placement: Placement
+    start_s: float
+    end_s: float
+    gpus_per_stage: int = 1
+    need_gbps: float | None = None
+    """Gbit/s each of its crossings holds on each link direction it uses (None: not given, so
+    what it frees of the links at ``end_s`` is not known)."""
+
+    def gpus_by_region(self) -> dict[str, int]:
+        """The GPUs it holds, and frees at ``end_s``, per region."""
+        return self.placement.gpus_by_region(self.gpus_per_stage)
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """One scheduling epoch as a policy sees it (DESIGN §4).
 
     ``waiting`` are the jobs a policy may place (in a snapshot file, the file's ``jobs``), in
     arrival order; ``free_gpus`` has every region and ``residual_gbps`` every link direction:
     capacity minus what running pipelines have reserved (their ``need_gbps`` per use).
+    ``running`` lists jobs holding resources now, for policies that plan ahead; ``free_gpus`` and
+    ``residual_gbps`` stay the authority on what is free (other holders may be left out).
     """
 
     instance: Instance
@@ -121,11 +146,21 @@ class Snapshot:
     waiting: tuple[Job, ...]
     free_gpus: Mapping[str, int]
     residual_gbps: Mapping[tuple[str, str], float]
+    running: tuple[Running, ...] = ()
 
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
         """Picklable like ``Instance`` (the free resources travel as plain dicts)."""
         free, residual = dict(self.free_gpus), dict(self.residual_gbps)
-        return _rebuild_snapshot, (self.instance, self.time_s, self.waiting, free, residual)
+        values = (self.instance, self.time_s, self.waiting, free, residual, self.running)
+        return _rebuild_snapshot, values
+
+    def held_gpus(self) -> dict[str, int]:
+        """GPUs the listed running jobs hold per region (regions they do not use left out)."""
+        held: dict[str, int] = {}
+        for run in self.running:
+            for region, gpus in run.gpus_by_region().items():
+                held[region] = held.get(region, 0) + gpus
+        return held
 
     def link_utilization(self) -> float:
         """Reserved share of all link capacity right now (0 when there are no links)."""
@@ -150,5 +185,7 @@ def _rebuild_snapshot(
     waiting: tuple[Job, ...],
     free: dict[str, int],
     residual: dict[tuple[str, str], float],
+    running: tuple[Running, ...] = (),
 ) -> Snapshot:
-    return Snapshot(instance, time_s, waiting, MappingProxyType(free), MappingProxyType(residual))
+    free_view, residual_view = MappingProxyType(free), MappingProxyType(residual)
+    return Snapshot(instance, time_s, waiting, free_view, residual_view, running)

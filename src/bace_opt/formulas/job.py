@@ -54,6 +54,37 @@ def ideal_run_time_s(instance: Instance, job: Job, gpu_type: GpuType) -> float:
     return run_time_s(job, stage_time(instance, job, gpu_type.peak_tflops), 0.0)
 
 
+def reference_run_time_s(instance: Instance, job: Job) -> float:
+    """The job's ideal run time, the yardstick of its slowdown (JCT ÷ this): whole, no latency, in
+    the fastest region that holds all its GPUs — or, when no region holds it whole, on the
+    fastest GPU type that holds a stage (a time no placement can beat either way)."""
+    usable = usable_regions(instance, job)
+    whole = [r for r in usable if r.gpus >= job.total_gpus] or usable
+    fastest = max(whole, key=lambda r: r.gpu_type.peak_tflops)
+    return ideal_run_time_s(instance, job, fastest.gpu_type)
+
+
+def reference_run_times(instance: Instance) -> dict[str, float]:
+    """``reference_run_time_s`` of every job of the instance, by name (one computation per job
+    shape and length)."""
+    memo: dict[tuple[object, ...], float] = {}
+    out = {}
+    for job in instance.jobs:
+        key = (
+            job.model.name,
+            job.stages,
+            job.gpus_per_stage,
+            job.micro_batch_size,
+            job.seq_len,
+            job.micro_batches,
+            job.iterations,
+        )
+        if key not in memo:
+            memo[key] = reference_run_time_s(instance, job)
+        out[job.name] = memo[key]
+    return out
+
+
 def fits(job: Job, gpu_type: GpuType) -> bool:
     """The memory rule: one of the job's stages fits a GPU of ``gpu_type``."""
     return pipeline.fits_memory(

@@ -10,7 +10,8 @@ from types import MappingProxyType
 import pandas as pd
 
 from bace_opt.core.network import Link
-from bace_opt.core.world import GpuType, Instance, Job, Region, Snapshot
+from bace_opt.core.placement import Placement
+from bace_opt.core.world import GpuType, Instance, Job, Region, Running, Snapshot
 from bace_opt.errors import InputError
 from bace_opt.io.prices import price_profile
 from bace_opt.io.rules import (
@@ -127,7 +128,7 @@ def build_snapshot(
     spec: SnapshotFile, base_dir: Path, source: str = "", data_root: Path | None = None
 ) -> Snapshot:
     """Build a ``Snapshot``: regions left out of ``free_gpus`` are wholly free, link directions
-    left out of ``residual_gbps`` wholly unused."""
+    left out of ``residual_gbps`` wholly unused; ``running`` in the file's order."""
     instance = build_instance(spec, base_dir, source, data_root)
     problems = snapshot_problems(spec, instance)
     if problems:
@@ -137,6 +138,16 @@ def build_snapshot(
     for key, gbps in spec.residual_gbps.items():
         a, b = key.split(">")
         residual[(a, b)] = gbps
-    return Snapshot(
-        instance, spec.time_s, instance.jobs, MappingProxyType(free), MappingProxyType(residual)
+    running = tuple(
+        Running(
+            r.name,
+            Placement.parse(r.name, r.placement),
+            r.start_s,
+            r.end_s,
+            r.gpus_per_stage,
+            r.need_gbps,
+        )
+        for r in spec.running
     )
+    views = MappingProxyType(free), MappingProxyType(residual)
+    return Snapshot(instance, spec.time_s, instance.jobs, *views, running)

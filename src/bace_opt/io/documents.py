@@ -1,5 +1,6 @@
 """Write an epoch's snapshot as a file (DESIGN §4) that ``bace-opt epoch`` and ``validate`` read
-back: the instance with the waiting jobs as ``jobs``, models inline, plus the free resources.
+back: the instance with the waiting jobs as ``jobs``, models inline, plus the free resources and
+(when any) the running jobs.
 Price series from outside the folder are copied into ``folder/prices/`` (``carry_data_file``)."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from typing import Any
 
 from bace_opt.core.network import direction_key
 from bace_opt.core.prices import ConstantPrice, HourlyUtcPrice, PriceProfile, SeriesPrice
-from bace_opt.core.world import Instance, Job, Snapshot
+from bace_opt.core.world import Instance, Job, Running, Snapshot
 from bace_opt.io.write import carry_data_file
 
 
@@ -25,6 +26,18 @@ def job_record(job: Job) -> dict[str, Any]:
         "micro_batches": job.micro_batches,
         "micro_batch_size": job.micro_batch_size,
         "seq_len": job.seq_len,
+    }
+
+
+def running_record(run: Running) -> dict[str, Any]:
+    """A running job as a snapshot file writes it (``gpus_per_stage`` always, though optional)."""
+    return {
+        "name": run.name,
+        "placement": run.placement.describe(),
+        "start_s": run.start_s,
+        "end_s": run.end_s,
+        "gpus_per_stage": run.gpus_per_stage,
+        **({"need_gbps": run.need_gbps} if run.need_gbps else {}),  # only with crossings
     }
 
 
@@ -75,4 +88,6 @@ def snapshot_document(snapshot: Snapshot, folder: Path) -> dict[str, Any]:
     doc["time_s"] = snapshot.time_s
     doc["free_gpus"] = dict(snapshot.free_gpus)
     doc["residual_gbps"] = {direction_key(d): v for d, v in sorted(snapshot.residual_gbps.items())}
+    if snapshot.running:  # left out when none run, so an idle world's snapshot stays as it was
+        doc["running"] = [running_record(r) for r in snapshot.running]
     return doc

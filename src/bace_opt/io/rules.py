@@ -1,17 +1,22 @@
 """The rules of an instance or snapshot file that relate fields to each other (DESIGN §4): unique
 names, references to known regions, GPU types and models, the memory rule, enough GPUs somewhere,
-free resources within capacity. Each problem is one line starting with its field path."""
+free resources within capacity, running jobs that fit what is in use. Each problem is one line
+starting with its field path."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 
+from bace_opt.core.placement import Block, Placement
 from bace_opt.core.world import Instance, ModelProfile, Region
 from bace_opt.formulas import job as job_formulas
 from bace_opt.formulas import pipeline
 from bace_opt.io.catalog import catalog_model
-from bace_opt.io.schema import MAX_TIME_S, InstanceFile, ModelSpec, SnapshotFile
+from bace_opt.io.schema import MAX_TIME_S, InstanceFile, ModelSpec, RunningSpec, SnapshotFile
+
+_STAGES = re.compile(r"[0-9]{1,6}")
 
 
 def _duplicates(names: Iterable[str]) -> set[str]:
@@ -117,6 +122,76 @@ def snapshot_problems(spec: SnapshotFile, instance: Instance) -> list[str]:
                 f"residual_gbps.{key}: {gbps:g} Gbit/s, "
                 f"more than the link's {capacity[direction]:g}"
             )
+    return problems + running_problems(spec, instance)
+
+
+def parse_placement(where: str, job: str, text: str, instance: Instance) -> Placement | str:
+    """``region:stages>region:stages`` read strictly: known regions, each once, whole stage counts
+    of at least 1; a problem line instead when it is not."""
+    blocks: list[Block] = []
+    for part in text.split(">"):
+        region, colon, stages = part.rpartition(":")
+        if not colon or not _STAGES.fullmatch(stages):
+            return (
+                f"{where}: '{part}' is not a block 'region:stages' "
+                f"(a placement is 'region:stages>region:stages', e.g. 'us-east:3>eu-west:5')"
+            )
+        if region not in instance.region:
+            return f"{where}: unknown region '{region}'"
+        if int(stages) < 1:
+            return f"{where}: block '{part}' has no stages (at least 1)"
+        if any(b.region == region for b in blocks):
+            return f"{where}: region '{region}' appears twice (a placement uses a region once)"
+        blocks.append(Block(region, int(stages)))
+    return Placement(job, tuple(blocks))
+
+
+def running_problems(spec: SnapshotFile, instance: Instance) -> list[str]:
+    """Running jobs: placements that parse, started by ``time_s`` and expected to end no earlier,
+    names of their own, and together no more GPUs per region than ``free_gpus`` leaves in use
+    (fewer is fine: other holders may be left out)."""
+    problems: list[str] = []
+    waiting = {j.name for j in spec.jobs}
+    first: dict[str, int] = {}
+    held: dict[str, int] = {}
+    for i, run in enumerate(spec.running):
+        where = f"running[{i}]"
+        if run.name in first:
+            problems.append(
+                f"{where}.name: duplicate name '{run.name}' (see running[{first[run.name]}])"
+            )
+        elif run.name in waiting:
+            problems.append(f"{where}.name: '{run.name}' is also a waiting job in jobs")
+        first.setdefault(run.name, i)
+        problems += _running_times(where, run, spec.time_s)
+        placement = parse_placement(f"{where}.placement", run.name, run.placement, instance)
+        if isinstance(placement, str):
+            problems.append(placement)
+            continue
+        for name, gpus in placement.gpus_by_region(run.gpus_per_stage).items():
+            held[name] = held.get(name, 0) + gpus
+    for region in instance.regions:
+        in_use = region.gpus - spec.free_gpus.get(region.name, region.gpus)
+        if 0 <= in_use < held.get(region.name, 0):  # below 0: free_gpus itself is wrong
+            problems.append(
+                f"running: the running jobs hold {held[region.name]} GPUs in {region.name}, but "
+                f"free_gpus leaves {in_use} of its {region.gpus} in use"
+            )
+    return problems
+
+
+def _running_times(where: str, run: RunningSpec, time_s: float) -> list[str]:
+    problems: list[str] = []
+    if run.start_s > time_s:
+        problems.append(
+            f"{where}.start_s: {run.start_s:g} s, after the snapshot's time_s {time_s:g} s "
+            f"(a running job has started)"
+        )
+    if run.end_s < time_s:
+        problems.append(
+            f"{where}.end_s: {run.end_s:g} s, before the snapshot's time_s {time_s:g} s "
+            f"(a job still running is expected to end at or after it)"
+        )
     return problems
 
 

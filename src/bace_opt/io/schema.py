@@ -22,6 +22,9 @@ MAX_TIME_S = 1e9
 """Arrivals, durations, ticks: about 31.7 years; a float is exact to 0.1 µs there."""
 MAX_SNAPSHOT_TIME_S = 1e10
 """An epoch's time may lie past the last arrival by the run times of the jobs still waiting."""
+MAX_EXPECTED_END_S = 1e15
+"""A running job's expected end: at the link share of the moment, a pipeline starved on an
+oversubscribed link can be expected to end far past any real run (a float is exact to 0.125 s)."""
 MAX_PRICE_USD_PER_KWH = 100.0
 """|price| (wholesale markets cap at a few $/kWh; negative prices are real and allowed)."""
 MAX_COUNT = 10_000_000
@@ -233,8 +236,33 @@ class InstanceFile(_Strict):
     workload: WorkloadSpec | None = None
 
 
+class RunningSpec(_Strict):
+    """A job running at the snapshot's time, holding some of the GPUs and bandwidth above."""
+
+    name: Name
+    placement: Annotated[
+        str,
+        Field(min_length=1, max_length=200_000, description="'region:stages>region:stages'"),
+    ]
+    start_s: Annotated[
+        float, _bounded(0.0, MAX_SNAPSHOT_TIME_S), Field(description="when it started, s")
+    ]
+    end_s: Annotated[
+        float, _bounded(0.0, MAX_EXPECTED_END_S), Field(description="when it is expected to end, s")
+    ]
+    gpus_per_stage: Annotated[
+        int, _count(MAX_COUNT), Field(description="GPUs of each stage (default 1)")
+    ] = 1
+    need_gbps: Annotated[
+        float | None,
+        _bounded(0.0, MAX_GBPS),
+        Field(description="Gbit/s each crossing holds per link direction it uses (optional)"),
+    ] = None
+
+
 class SnapshotFile(InstanceFile):
-    """One epoch: an instance whose ``jobs`` are the waiting jobs, plus the free resources."""
+    """One epoch: an instance whose ``jobs`` are the waiting jobs, plus the free resources and
+    the jobs running."""
 
     model_config = ConfigDict(
         extra="forbid", frozen=True, strict=True, title="bace-opt snapshot file"
@@ -243,3 +271,4 @@ class SnapshotFile(InstanceFile):
     time_s: Annotated[float, _bounded(0.0, MAX_SNAPSHOT_TIME_S)]
     free_gpus: dict[str, Annotated[int, Field(ge=0, le=MAX_COUNT)]] = {}
     residual_gbps: dict[str, Annotated[float, _bounded(0.0, MAX_GBPS)]] = {}
+    running: list[RunningSpec] = []

@@ -38,6 +38,7 @@ from bace_opt.policies.lineup import (
     after,
     fit_shape,
 )
+from bace_opt.policies.reservation import Booking, Reservation
 from bace_opt.resources.ledger import Ledger
 
 __all__ = ["Epoch", "FitShape", "GreedyPolicy", "Wait", "fit_shape"]
@@ -60,7 +61,16 @@ class GreedyPolicy:
     """Stop at the first job that does not start (FIFO); else try every waiting job."""
     shape_decides_fit: bool = True
     """Whether ``place`` fails alike for every job of one ``fit_shape`` on the same resources."""
+    reserving: bool = False
+    """Give the first job of an epoch that cannot start a reservation, and let later jobs start
+    only where they do not delay it (``policies.reservation``)."""
+    reserve_after_s: float = 0.0
+    """Reserve only for a job that has waited at least this long."""
+    reserve_after_slowdown: float = 0.0
+    """Reserve only for a job that has waited at least this many times its ideal run time."""
     _arrival: KeyedOrder = field(default_factory=KeyedOrder, init=False, repr=False, compare=False)
+    last_reservation: Reservation | None = field(default=None, init=False, compare=False)
+    """The reservation the last ``decide`` made (None: none needed, or not ``reserving``)."""
 
     def order(self) -> Order:
         """This policy's order of the waiting jobs (one object per policy: it may keep lines
@@ -73,6 +83,11 @@ class GreedyPolicy:
 
     def place(self, epoch: Epoch, job: Job, ledger: Ledger) -> Placement | Wait:
         raise NotImplementedError
+
+    def could_place(self, epoch: Epoch, job: Job, ledger: Ledger) -> bool:
+        """A quick necessary test for ``place`` finding a placement (reservations ask ``place``
+        only where it passes); True unless a policy knows better."""
+        return True
 
     @property
     def stats(self) -> dict[str, int]:
@@ -88,6 +103,7 @@ class GreedyPolicy:
         """The plan of an epoch whose waiting jobs are given as the queue's log. The simulator
         calls this, not ``decide``: a greedy policy is its ``order`` and ``place``."""
         queue = epoch.queue
+        self.last_reservation = None
         if not queue.count:
             return Plan()
         ledger = Ledger.of(epoch)
@@ -108,10 +124,24 @@ class GreedyPolicy:
         at = [0] * len(lines)
         """Per line, the index of its first job after the cursor (or behind it, if it lags)."""
         cursor: Any = None
+        booking = (
+            Booking(
+                epoch,
+                ledger,
+                self.bandwidth_aware,
+                self.reserve_after_s,
+                self.reserve_after_slowdown,
+            )
+            if self.reserving
+            else None
+        )
         while True:
             best, best_key = -1, None
+            # until a reservation is made, a job too big for what is free is still tried: it is
+            # the one to reserve for
+            open_big = booking is not None and booking.open
             for i, line in enumerate(lines):
-                if not self.strict and (line.gpus > free or i in failed):
+                if not self.strict and (i in failed or (line.gpus > free and not open_big)):
                     continue
                 keys, k = line.keys, at[i]
                 if k < len(keys) and cursor is not None and keys[k] <= cursor:
@@ -119,6 +149,7 @@ class GreedyPolicy:
                 if k < len(keys) and (best < 0 or keys[k] < best_key):
                     best, best_key = i, keys[k]
             if best < 0:
+                self.last_reservation = booking.reservation if booking else None
                 return chosen
             job = lines[best].job(at[best])
             at[best] += 1
@@ -129,7 +160,14 @@ class GreedyPolicy:
             if not isinstance(decision, Wait):
                 demand = ledger.demand(job, decision)
                 if not ledger.shortfall(demand, self.bandwidth_aware):
+                    if booking is not None and booking.reservation is not None:
+                        admitted = booking.admit(job, decision, demand, self.place)
+                        if admitted is None:
+                            continue  # it would delay the reserved job; its run length decides
+                        decision, demand = admitted
                     ledger.take(demand)
+                    if booking is not None:
+                        booking.started(job, decision, demand)
                     failed.clear()
                     free -= job.total_gpus
                     chosen.append(decision)
@@ -137,7 +175,10 @@ class GreedyPolicy:
                 decision = (
                     Wait.NO_FIT
                 )  # the exact check: with relays two crossings may share a link
+            if booking is not None:
+                booking.reserve_for(job, self.place, self.could_place)
             if self.strict:
+                self.last_reservation = booking.reservation if booking else None
                 return chosen
             if decision is Wait.NO_FIT and self.shape_decides_fit:
                 failed.add(best)

@@ -24,6 +24,7 @@ import numpy.typing as npt
 
 from bace_opt.core.network import Direction
 from bace_opt.core.world import Instance, Job, Snapshot
+from bace_opt.resources.demand import Release
 
 FitShape = tuple[int, int, str, int, int]
 IntArray = npt.NDArray[np.int64]
@@ -102,13 +103,21 @@ class LiveEpoch:
     free_gpus: Mapping[str, int]
     residual_gbps: Mapping[Direction, float]
     queue: WaitingLog
+    releases: Callable[[], Sequence[Release]] = tuple
+    """The running jobs as what they give back and when (made only when a policy plans ahead:
+    a reservation needs them, most epochs do not)."""
 
     @classmethod
     def of(cls, snapshot: Snapshot) -> LiveEpoch:
         """A snapshot with its waiting jobs as a log (in their order)."""
         queue = WaitingLog.of(snapshot.waiting)
+        instance = snapshot.instance
+
+        def releases() -> list[Release]:
+            return [Release.of_running(instance, run) for run in snapshot.running]
+
         return cls(
-            snapshot.instance, snapshot.time_s, snapshot.free_gpus, snapshot.residual_gbps, queue
+            instance, snapshot.time_s, snapshot.free_gpus, snapshot.residual_gbps, queue, releases
         )
 
     def link_utilization(self) -> float:

@@ -26,6 +26,7 @@ from bace_opt.policies.baselines import (
     RandomPolicy,
     ShortestJobFirst,
 )
+from bace_opt.policies.reservation import PATIENCE_S, PATIENCE_SLOWDOWN
 
 MILP_TIME_LIMIT_S = 5.0
 """The ``milp`` policy's default seconds per epoch (``--milp-time-limit``, sweeps' grid)."""
@@ -64,11 +65,18 @@ class PolicyEntry:
 
 
 def _bace(
-    name: str, ordering: bool = True, bandwidth: bool = True, costmin: bool = True
+    name: str,
+    ordering: bool = True,
+    bandwidth: bool = True,
+    costmin: bool = True,
+    reservation: bool = True,
 ) -> PolicyFactory:
     def make(o: PolicyOptions) -> Policy:
         return BacePipe(
             name,
+            reserving=reservation,
+            reserve_after_s=PATIENCE_S,
+            reserve_after_slowdown=PATIENCE_SLOWDOWN,
             ordering=Prioritizer(o.weights) if ordering else ArrivalOrder(),
             pathfinder=Pathfinder(bandwidth),
             allocator=WholeElseSplit() if costmin else FirstFeasible(),
@@ -97,6 +105,9 @@ POLICIES: dict[str, PolicyEntry] = {
     ),
     "bace-no-costmin": PolicyEntry(
         _bace("bace-no-costmin", costmin=False), "ablation", True, uses_weights=True
+    ),
+    "bace-no-reservation": PolicyEntry(
+        _bace("bace-no-reservation", reservation=False), "ablation", True, uses_weights=True
     ),
     "bace-cheapest-path": PolicyEntry(
         lambda o: BacePipe.cheapest_path(o.weights), "ablation", True, uses_weights=True

@@ -64,7 +64,7 @@ class Column:
 
     key: str
     unit: str
-    """``s``, ``kWh``, ``$``, ``count``, ``fraction`` or ``text``."""
+    """``s``, ``kWh``, ``$``, ``count``, ``fraction``, ``factor`` or ``text``."""
     doc: str
     compare: bool = False
     """A column of ``compare``'s ``summary.csv`` (summary metrics only)."""
@@ -146,18 +146,49 @@ SUMMARY = (
         swept=Swept("average wait (h)", 3, hours=True),
     ),
     Column(
+        "max_wait_s",
+        "s",
+        "Longest queueing time of a finished job (what starvation looks like).",
+        compare=True,
+        shown=Shown("max wait h", "{:.2f}", 5, hours=True),
+        swept=Swept("longest wait (h)", 7, hours=True, digits=1),
+    ),
+    Column("p95_wait_s", "s", "95th percentile of queueing time over finished jobs.", compare=True),
+    Column("p99_wait_s", "s", "99th percentile of queueing time over finished jobs.", compare=True),
+    Column(
+        "jobs_waited_over_24h",
+        "count",
+        "Finished jobs that queued longer than 24 hours.",
+        compare=True,
+        swept=Swept("jobs waiting > 24 h", 8),
+    ),
+    Column(
+        "avg_slowdown",
+        "factor",
+        "Mean over finished jobs of JCT ÷ the job's ideal run time (whole, no latency, in the "
+        "fastest region that holds it).",
+        compare=True,
+        swept=Swept("mean slowdown", 9),
+    ),
+    Column(
+        "p95_slowdown",
+        "factor",
+        "95th percentile of the slowdown over finished jobs.",
+        compare=True,
+    ),
+    Column(
         "makespan_s",
         "s",
         "From the first arrival to the last completion.",
         compare=True,
-        shown=Shown("makespan h", "{:.2f}", 5, hours=True),
+        shown=Shown("makespan h", "{:.2f}", 6, hours=True),
     ),
     Column(
         "total_energy_kwh",
         "kWh",
         "Energy of the finished jobs.",
         compare=True,
-        shown=Shown("energy kWh", "{:,.0f}", 7),
+        shown=Shown("energy kWh", "{:,.0f}", 8),
         swept=Swept("energy (kWh)", 4),
     ),
     Column(
@@ -165,7 +196,7 @@ SUMMARY = (
         "$",
         "Electricity cost of the finished jobs.",
         compare=True,
-        shown=Shown("cost $", "{:,.2f}", 6),
+        shown=Shown("cost $", "{:,.2f}", 7),
         swept=Swept("electricity cost ($)", 1, digits=0),
     ),
     Column("total_stall_s", "s", "Stall of the finished jobs, summed.", compare=True),
@@ -174,14 +205,14 @@ SUMMARY = (
         "count",
         "Finished jobs that stalled more than a microsecond.",
         compare=True,
-        shown=Shown("stalled", "{}", 8),
+        shown=Shown("stalled", "{}", 9),
     ),
     Column(
         "gpu_utilization",
         "fraction",
         "∫ GPUs in use dt / (all GPUs × makespan); None for a zero makespan.",
         compare=True,
-        shown=Shown("GPU util", "{:.3f}", 9),
+        shown=Shown("GPU util", "{:.3f}", 10),
         swept=Swept("GPU utilization", 5),
     ),
     Column(
@@ -189,21 +220,21 @@ SUMMARY = (
         "fraction",
         "∫ Σ carried Gbit/s dt / (Σ capacity × makespan); None without links or makespan.",
         compare=True,
-        shown=Shown("link util", "{:.3f}", 10),
+        shown=Shown("link util", "{:.3f}", 11),
     ),
     Column(
         "epochs",
         "count",
         "Times the policy was asked to decide.",
         compare=True,
-        shown=Shown("epochs", "{}", 11),
+        shown=Shown("epochs", "{}", 12),
     ),
     Column(
         "policy_time_s",
         "s",
         "Wall-clock time inside the policy; None with --no-timing.",
         compare=True,
-        shown=Shown("policy s", "{:.3f}", 12),
+        shown=Shown("policy s", "{:.3f}", 13),
     ),
     Column("wall_time_s", "s", "Wall-clock time of the whole simulation; None with --no-timing."),
 )

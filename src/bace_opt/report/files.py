@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bace_opt.core.world import Instance
+from bace_opt.formulas.job import reference_run_times
 from bace_opt.io.write import write_json_atomic, write_text_atomic
 from bace_opt.report.columns import JOB_COLUMNS, TIMELINE_TIME
 from bace_opt.report.metrics import summarize
@@ -45,7 +46,8 @@ def run_summary(
 ) -> dict[str, Any]:
     """What ``summary.json`` holds: the summary metrics, the instance's name, the policy's
     counters (its ``stats``) and, last, how the run was made (``made``, see ``provenance``)."""
-    summary = summarize(result.policy, result.records, result.totals).as_dict()
+    reference = reference_run_times(instance)
+    summary = summarize(result.policy, result.records, result.totals, reference).as_dict()
     summary["instance"] = instance.name
     summary.update(result.policy_stats)
     if made is not None:

@@ -1,10 +1,11 @@
 """The run summary of DESIGN §5 (avg and tail JCT, wait, makespan, energy,
-cost, GPU and link utilization, stall, epochs, policy time): how they are computed. What each
+cost, GPU and link utilization, stall, epochs, policy time) and the queueing and fairness metrics
+(max and tail wait, jobs waiting over a day, slowdown): how they are computed. What each
 column means and where it appears is declared in ``report.columns``."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -30,6 +31,12 @@ class RunSummary:
     p95_jct_s: float | None
     p99_jct_s: float | None
     avg_wait_s: float | None
+    max_wait_s: float | None
+    p95_wait_s: float | None
+    p99_wait_s: float | None
+    jobs_waited_over_24h: int
+    avg_slowdown: float | None
+    p95_slowdown: float | None
     makespan_s: float
     total_energy_kwh: float
     total_cost_usd: float
@@ -51,11 +58,25 @@ def _percentile(values: np.ndarray, q: float) -> float | None:
     return float(np.percentile(values, q)) if len(values) else None
 
 
-def summarize(policy: str, records: Sequence[JobRecord], totals: RunTotals) -> RunSummary:
-    """The run's summary metrics from its job records and the simulator's integrals."""
+LONG_WAIT_S = 24 * 3600.0
+"""A wait longer than a day counts in ``jobs_waited_over_24h``."""
+
+
+def summarize(
+    policy: str,
+    records: Sequence[JobRecord],
+    totals: RunTotals,
+    reference_s: Mapping[str, float] | None = None,
+) -> RunSummary:
+    """The run's summary metrics from its job records and the simulator's integrals;
+    ``reference_s`` (job name → its ideal run time, ``formulas.job.reference_run_time_s``) gives
+    the slowdowns (None without it)."""
     done = [r for r in records if r.finished]
     jct = np.array([r.jct_s for r in done], dtype=float)
     wait = np.array([r.wait_s for r in done], dtype=float)
+    slowdown = np.array([], dtype=float)
+    if reference_s is not None:
+        slowdown = jct / np.array([reference_s[r.name] for r in done], dtype=float)
     first = min((r.arrival_s for r in records), default=0.0)
     last = max((r.end_s for r in done if r.end_s is not None), default=first)
     makespan = last - first
@@ -70,6 +91,12 @@ def summarize(policy: str, records: Sequence[JobRecord], totals: RunTotals) -> R
         p95_jct_s=_percentile(jct, 95),
         p99_jct_s=_percentile(jct, 99),
         avg_wait_s=float(wait.mean()) if len(wait) else None,
+        max_wait_s=float(wait.max()) if len(wait) else None,
+        p95_wait_s=_percentile(wait, 95),
+        p99_wait_s=_percentile(wait, 99),
+        jobs_waited_over_24h=int((wait > LONG_WAIT_S).sum()),
+        avg_slowdown=float(slowdown.mean()) if len(slowdown) else None,
+        p95_slowdown=_percentile(slowdown, 95),
         makespan_s=makespan,
         total_energy_kwh=sum(r.energy_kwh for r in done),
         total_cost_usd=sum(r.cost_usd for r in done),

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from bace_opt.core.network import Direction
 from bace_opt.core.placement import Placement
-from bace_opt.core.world import Instance, Job
+from bace_opt.core.world import Instance, Job, Running
 from bace_opt.formulas.placement import PathEstimate, estimate, link_use
 
 
@@ -30,3 +30,20 @@ class Demand:
         if uses:
             need = (est or estimate(instance, job, placement)).need_gbps
         return cls(placement.gpus_by_region(job.gpus_per_stage), uses, need)
+
+
+@dataclass(frozen=True)
+class Release:
+    """What a running (or just started) job gives back, and when it is expected to."""
+
+    end_s: float
+    demand: Demand
+
+    @classmethod
+    def of_running(cls, instance: Instance, run: Running) -> Release:
+        """A snapshot's ``running`` entry: GPUs per region from its placement, and its links'
+        bandwidth when the entry says what a crossing takes (``need_gbps``); without that, links
+        are not counted as freed (planning then errs late, never early)."""
+        need = run.need_gbps
+        uses = link_use(instance, run.placement) if need else Counter[Direction]()
+        return cls(run.end_s, Demand(run.gpus_by_region(), uses, float(need or 0.0)))

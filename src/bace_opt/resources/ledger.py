@@ -66,6 +66,19 @@ class Ledger:
         free = {r.name: r.gpus for r in instance.regions}
         return cls(instance, free, instance.network.capacity)
 
+    def copy(self) -> Ledger:
+        """An independent ledger with the same free GPUs and reservations (negative residuals of
+        oversubscribed directions kept as they are), e.g. to play the releases ahead."""
+        residual = dict(self._residual) if self._residual is not None else dict(self._base)
+        return Ledger(self.instance, dict(self.free), residual, _residual=residual)
+
+    def within(self, other: Ledger) -> Ledger:
+        """A ledger of what both hold: per region the fewer free GPUs, per direction the lower
+        residual (what a job may take without touching what ``other`` keeps for later)."""
+        free = {r: min(n, other.free[r]) for r, n in self.free.items()}
+        mine, theirs = self.residual, other.residual
+        return Ledger(self.instance, free, {d: min(v, theirs[d]) for d, v in mine.items()})
+
     @property
     def free_total(self) -> int:
         return sum(self.free.values())

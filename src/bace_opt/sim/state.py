@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from bace_opt.core.placement import Placement
-from bace_opt.core.world import Instance, Job, Snapshot
+from bace_opt.core.world import Instance, Job, Running, Snapshot
 from bace_opt.formulas import job as jobf
 from bace_opt.formulas import pipeline
 from bace_opt.formulas.energy import energy_cost_usd, energy_kwh
 from bace_opt.formulas.placement import PathEstimate, estimate
 from bace_opt.policies.lineup import LiveEpoch, WaitingLog
-from bace_opt.resources.demand import Demand
+from bace_opt.resources.demand import Demand, Release
 from bace_opt.resources.feasibility import structure_problems
 from bace_opt.resources.ledger import Ledger
 from bace_opt.sim.records import JobRecord
@@ -46,6 +46,10 @@ class RunningJob:
     updated_s: float
     rate_since_s: float
     version: int = 0
+    _listed: Running | None = None
+    """``as_running`` as of ``_listed_version`` (a snapshot lists every running job: made anew
+    only when the pace changed, so dumping a big run's epochs stays cheap)."""
+    _listed_version: int = -1
 
     def close_link_interval(self, t: float) -> float:
         """Gbit carried since the rate last changed (all uses of all link directions)."""
@@ -58,7 +62,20 @@ class RunningJob:
         self.updated_s = t
 
     def finish_time(self) -> float:
+        """When it ends at its current pace: the time of its live completion event (the pace
+        changes only with a reshare, which advances it first and schedules the new time)."""
         return self.updated_s + self.remaining * self.t_iter
+
+    def as_running(self) -> Running:
+        """The job as a snapshot lists it, expected to end at its scheduled completion."""
+        if self._listed is None or self._listed_version != self.version:
+            gpus = self.job.gpus_per_stage
+            end = self.finish_time()
+            need = self.demand.need_gbps if self.demand.uses else None  # None: no crossings
+            name, placement = self.job.name, self.placement
+            self._listed = Running(name, placement, self.start_s, end, gpus, need)
+            self._listed_version = self.version
+        return self._listed
 
 
 @dataclass
@@ -79,6 +96,9 @@ class ClusterState:
     _clock: float = 0.0
     _shared_version: int = 0
     """``resources.links_version`` when links were last shared out."""
+    _listed: tuple[Running, ...] | None = None
+    """The running jobs as the last snapshot listed them, until a job starts or ends or a pace
+    changes (an epoch that changes nothing lists them at no cost)."""
 
     def __post_init__(self) -> None:
         self.resources = Ledger.idle(self.instance)
@@ -91,19 +111,31 @@ class ClusterState:
         self._clock = t
 
     def snapshot(self, t: float) -> Snapshot:
+        """The epoch as a policy sees it, with every running job in the order they started."""
         return Snapshot(
             self.instance,
             t,
             tuple(self.waiting.values()),
             MappingProxyType(dict(self.resources.free)),
             self.resources.residual,
+            self._running_list(),
         )
+
+    def _running_list(self) -> tuple[Running, ...]:
+        if self._listed is None:
+            self._listed = tuple([run.as_running() for run in self.running.values()])
+        return self._listed
 
     def live(self, t: float) -> LiveEpoch:
         """The epoch as a greedy policy reads it: ``snapshot`` without the tuple of every waiting
         job (the queue's log instead), so an epoch does not cost O(waiting jobs)."""
         free = MappingProxyType(dict(self.resources.free))
-        return LiveEpoch(self.instance, t, free, self.resources.residual, self.queue)
+        running = self.running
+
+        def releases() -> list[Release]:
+            return [Release(run.finish_time(), run.demand) for run in running.values()]
+
+        return LiveEpoch(self.instance, t, free, self.resources.residual, self.queue, releases)
 
     # -- jobs coming and going -------------------------------------------------------------------
 
@@ -130,6 +162,7 @@ class ClusterState:
             )
         del self.waiting[job.name]
         self.queue.leave(job)
+        self._listed = None
         self.resources.take(demand)
         self._busy_gpus += job.total_gpus
         t_iter = pipeline.iteration_time(
@@ -142,6 +175,7 @@ class ClusterState:
     def finish(self, name: str, t: float) -> None:
         """Book the job's energy and cost over its whole run, release its GPUs and links."""
         run = self.running.pop(name)
+        self._listed = None
         job, placement = run.job, run.placement
         self.link_gbit += run.close_link_interval(t)
         energy = cost = 0.0
@@ -200,6 +234,8 @@ class ClusterState:
             run.rate_gbps = rate
             run.version += 1
             changed.append(run)
+        if changed:
+            self._listed = None
         return changed
 
     def used_gpus(self) -> tuple[int, ...]:

@@ -24,6 +24,7 @@ from typing import Any, Literal
 from bace_opt.app.epoch import compare_epoch
 from bace_opt.core.world import Instance, Snapshot
 from bace_opt.errors import InputError
+from bace_opt.formulas.job import reference_run_times
 from bace_opt.io.read import parse_instance, parse_snapshot, read_document
 from bace_opt.milp import SolveOptions
 from bace_opt.policies import PolicyOptions, make_policy, policy_entry
@@ -307,7 +308,9 @@ def execute(task: Task) -> CellOutcome:
             result = simulate(
                 task.instance, make_policy(task.policy, options=task.options), options
             )
-            metrics = summarize(task.policy, result.records, result.totals).as_dict()
+            reference = reference_run_times(task.instance)
+            summary = summarize(task.policy, result.records, result.totals, reference)
+            metrics = summary.as_dict()
             metrics.update(result.policy_stats)
             del metrics["policy"]
             jct = [r.jct_s for r in result.records if r.jct_s is not None]

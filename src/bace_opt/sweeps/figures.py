@@ -1,10 +1,13 @@
 """The PNG figures of ``bace-opt report`` (matplotlib's file-only Agg backend): metrics against
 bandwidth and load scale, BACE-Pipe's reductions, JCT CDFs over seeds, and the MILP's solve
-times. Each function draws from the tables of ``sweeps.stats`` and returns the files it wrote."""
+times. Each function draws from the tables of ``sweeps.stats`` and returns what it wrote as
+``Plot``s: the file, and the title and caption the report's page shows with it. Every figure's
+title names the instance (for an epoch sweep, the sweep) and the metric it shows."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -23,13 +26,28 @@ from bace_opt.sweeps.stats import series_axes, series_label
 PLOTTED = tuple(column.sweep_key for column, swept in SWEPT if swept.digits is not None)
 """The metrics drawn against bandwidth and load scale: those the page shows as tables."""
 SCALES = ("bandwidth_scale", "load_scale")
+CI_NOTE = "Error bars: 95 % CI over seeds (Student's t); none where every seed gave the same value."
+
+
+@dataclass(frozen=True)
+class Plot:
+    """A PNG written for the report, with what the page says about it."""
+
+    path: Path
+    title: str
+    caption: str
 
 
 def _save(fig: Figure, path: Path) -> Path:
+    fig.tight_layout()
     with replace_atomic(path) as tmp:
         fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png", metadata={"Software": None})
     plt.close(fig)
     return path
+
+
+def _words(axis: str) -> str:
+    return axis.replace("_", " ")
 
 
 def _base(values: Sequence[float]) -> float:
@@ -47,15 +65,17 @@ def _scale_axis(ax: Axes, axis: str, ticks: Sequence[float], at: float) -> None:
     ax.set_xscale("log", base=2)
     ax.set_xticks(ticks, [f"×{t:g}" for t in ticks])
     ax.minorticks_off()
-    ax.set_xlabel(f"{axis.replace('_', ' ')} ({_other(axis).replace('_', ' ')} = {at:g})")
+    ax.set_xlabel(f"{_words(axis)} ({_words(_other(axis))} = ×{at:g})")
 
 
-def axis_plots(summary: pd.DataFrame, folder: Path, instance: str) -> list[Path]:
+def axis_plots(summary: pd.DataFrame, folder: Path, instance: str) -> list[Plot]:
     """Per swept scale: the ``PLOTTED`` metrics' mean and 95 % CI per series, the other scale at
     its base value."""
     data = summary[summary.instance == instance]
     varying = series_axes(data)
     written = []
+    labels = [SWEEP_METRICS[m] for m in PLOTTED]
+    names = " and ".join([", ".join(labels[:-1]), labels[-1]] if len(labels) > 1 else labels)
     for axis in SCALES:
         if data[axis].nunique() < 2:
             continue
@@ -82,14 +102,21 @@ def axis_plots(summary: pd.DataFrame, folder: Path, instance: str) -> list[Path]
                 )
             _scale_axis(ax, axis, sorted(data[axis].unique()), at)
             ax.set_ylabel(SWEEP_METRICS[metric])
+            ax.set_title(f"{SWEEP_METRICS[metric]} against {_words(axis)}", fontsize=9)
             ax.grid(alpha=0.3)
         grid[0][-1].legend(fontsize=7)
-        fig.suptitle(f"{instance}: mean over seeds, 95 % CI", fontsize=10)
-        written.append(_save(fig, folder / f"{instance}-vs-{axis.split('_')[0]}.png"))
+        title = f"{instance}: {names} against {_words(axis)}"
+        fig.suptitle(f"{title} (mean over seeds, 95 % CI)", fontsize=10)
+        path = _save(fig, folder / f"{instance}-vs-{axis.split('_')[0]}.png")
+        caption = (
+            f"Mean over seeds of each policy's {names} on {instance} at each {_words(axis)}, "
+            f"{_words(other)} held at ×{at:g}. {CI_NOTE}"
+        )
+        written.append(Plot(path, title, caption))
     return written
 
 
-def reduction_plot(red: pd.DataFrame, folder: Path, instance: str) -> Path | None:
+def reduction_plot(red: pd.DataFrame, folder: Path, instance: str) -> Plot | None:
     """BACE-Pipe's paired reduction against each series along bandwidth and load (mean, 95 % CI)."""
     data = red[red.instance == instance]
     axes_swept = [a for a in SCALES if data[a].nunique() > 1]
@@ -115,14 +142,23 @@ def reduction_plot(red: pd.DataFrame, folder: Path, instance: str) -> Path | Non
                 )
             ax.axhline(0, color="black", linewidth=0.8)
             _scale_axis(ax, axis, sorted(subset[axis].unique()), at)
-            ax.set_ylabel(f"BACE-Pipe's {'JCT' if metric == 'jct' else 'cost'} reduction (%)")
+            what = "average JCT" if metric == "jct" else "electricity cost"
+            ax.set_ylabel(f"BACE-Pipe's {what} reduction (%)")
+            ax.set_title(f"{what} reduction against {_words(axis)}", fontsize=9)
             ax.grid(alpha=0.3)
     grid[0][-1].legend(fontsize=7)
-    fig.suptitle(f"{instance}: paired by seed, mean and 95 % CI", fontsize=10)
-    return _save(fig, folder / f"{instance}-bace-reduction.png")
+    title = f"{instance}: BACE-Pipe's reduction of average JCT and electricity cost (%)"
+    fig.suptitle(f"{title}\npaired by seed, mean and 95 % CI", fontsize=10)
+    path = _save(fig, folder / f"{instance}-bace-reduction.png")
+    caption = (
+        f"On {instance}, how much lower BACE-Pipe's average JCT (top) and electricity cost "
+        "(bottom) are than each other policy's, in % of theirs (above 0: BACE-Pipe is better), "
+        f"computed seed by seed on the same job stream, then averaged. {CI_NOTE}"
+    )
+    return Plot(path, title, caption)
 
 
-def jct_cdf(table: pd.DataFrame, jobs: pd.DataFrame, folder: Path, instance: str) -> Path | None:
+def jct_cdf(table: pd.DataFrame, jobs: pd.DataFrame, folder: Path, instance: str) -> Plot | None:
     """The JCT distribution per series over all seeds at the base grid point; ``jobs`` holds
     every finished job's ``jct_s`` by cell ``key``."""
     ok = table[(table.status == "ok") & (table.instance == instance)]
@@ -145,14 +181,20 @@ def jct_cdf(table: pd.DataFrame, jobs: pd.DataFrame, folder: Path, instance: str
         return None
     ax.set_xscale("log")
     ax.set_xlabel("job completion time (h)")
-    ax.set_ylabel("fraction of jobs")
-    ax.set_title(f"{instance}: bandwidth ×{bw:g}, load ×{load:g}, all seeds", fontsize=10)
+    ax.set_ylabel("fraction of finished jobs")
+    title = f"{instance}: job completion time (CDF), bandwidth ×{bw:g}, load ×{load:g}"
+    ax.set_title(f"{title}, all seeds", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
-    return _save(fig, folder / f"{instance}-jct-cdf.png")
+    path = _save(fig, folder / f"{instance}-jct-cdf.png")
+    caption = (
+        f"Fraction of the finished jobs on {instance} that completed within a given time (log "
+        f"scale), per policy, over the jobs of every seed at bandwidth ×{bw:g} and load ×{load:g}."
+    )
+    return Plot(path, title, caption)
 
 
-def solve_time(cells: pd.DataFrame, folder: Path) -> Path:
+def solve_time(cells: pd.DataFrame, folder: Path, sweep: str = "epoch sweep") -> Plot:
     """An epoch sweep's MILP solve time against waiting jobs, per time limit and MIP start."""
     fig, ax = plt.subplots(figsize=(6.5, 4))
     for (limit, warm), group in cells.groupby(["time_limit_s", "warm_start"]):
@@ -167,6 +209,14 @@ def solve_time(cells: pd.DataFrame, folder: Path) -> Path:
         )
     ax.set_xlabel("waiting jobs")
     ax.set_ylabel("solve time (s); o proven optimal, x stopped")
+    snapshots = cells.snapshot.nunique() if "snapshot" in cells else 0
+    title = f"{sweep}: MILP solve time (s) against waiting jobs, {snapshots} snapshots"
+    ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
-    return _save(fig, folder / "solve-time.png")
+    path = _save(fig, folder / "solve-time.png")
+    caption = (
+        "Wall-clock time of the MILP's two stages on each snapshot against the jobs waiting in "
+        "it, per time limit and MIP start: o proven optimal, x stopped at the limit."
+    )
+    return Plot(path, title, caption)

@@ -3,8 +3,11 @@ data frames (no files, no figures), so they can be tested and reused on their ow
 
 Simulation sweeps: per grid point and policy, the mean over seeds of each metric the columns
 declare as swept, with a 95 % confidence interval (Student's t, n − 1 degrees of freedom; none
-with a single seed), and BACE-Pipe's paired reductions. Epoch sweeps: per snapshot and solver
-setting, what the MILP gains over greedy, and per time limit how often it proves the optimum.
+with a single seed, and none when every seed gave the same value: a seed that varies nothing —
+jobs given explicitly, a deterministic policy — repeats one run, and ``± 0`` would claim a
+certainty that no sampling earned), and BACE-Pipe's paired reductions. Epoch sweeps: per
+snapshot and solver setting, what the MILP gains over greedy, and per time limit how often it
+proves the optimum.
 """
 
 from __future__ import annotations
@@ -28,14 +31,14 @@ POINT = ("instance", "bandwidth_scale", "load_scale")
 
 def mean_ci(values: Sequence[float] | pd.Series, level: float = 0.95) -> tuple[float, float, int]:
     """Mean and the half-width of its ``level`` confidence interval (Student's t); NaN half-width
-    for fewer than two values."""
+    for fewer than two values or for values all the same (no spread: no interval)."""
     data = np.asarray(pd.Series(values).dropna(), dtype=float)
     n = len(data)
     if n == 0:
         return float("nan"), float("nan"), 0
+    if bool((data == data[0]).all()):
+        return float(data[0]), float("nan"), n
     mean = float(data.mean())
-    if n < 2:
-        return mean, float("nan"), n
     half = float(stats.t.ppf(0.5 + level / 2, n - 1) * data.std(ddof=1) / np.sqrt(n))
     return mean, half, n
 
@@ -88,18 +91,54 @@ def simulation_summary(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+NO_CI = "†"
+"""Marks a mean over two or more seeds shown without a CI: every seed gave the same value."""
+
+
+def _mean_pm(mean: float, half: float, seeds: int, digits: int) -> str:
+    if np.isnan(mean):
+        return ""
+    if not np.isnan(half):
+        return f"{mean:.{digits}f} ± {half:.{digits}f}"
+    return f"{mean:.{digits}f}" + (f" {NO_CI}" if seeds > 1 else "")
+
+
 def mean_pm(summary: pd.DataFrame, metric: str, digits: int) -> pd.DataFrame:
-    """A pivot of ``mean ± ci`` strings: rows grid points, columns policy series."""
+    """A pivot of ``mean ± ci`` strings: rows grid points, columns policy series. A mean without
+    a CI is the plain mean: from one seed, or marked ``NO_CI`` from seeds that all agreed."""
     data = summary.copy()
     varying = series_axes(data)
     data["series"] = [series_label(r, varying) for _, r in data.iterrows()]
     data["value"] = [
-        f"{m:.{digits}f}" + ("" if np.isnan(h) else f" ± {h:.{digits}f}")
-        for m, h in zip(data[metric], data[f"{metric}_ci95"], strict=True)
+        _mean_pm(m, h, int(n), digits)
+        for m, h, n in zip(data[metric], data[f"{metric}_ci95"], data["seeds"], strict=True)
     ]
     index = [a for a in POINT if data[a].nunique() > 1]
     index = index or ["instance"]
     return data.pivot_table(index=index, columns="series", values="value", aggfunc="first")
+
+
+def identical_series(table: pd.DataFrame) -> pd.DataFrame:
+    """The series whose seeds varied nothing: per series (as labelled in the tables), at how many
+    grid points it ran two or more seeds and at how many of those every seed gave the same value
+    of every swept metric. Only series with at least one such point."""
+    ok = _with_hours(table[table.status == "ok"])
+    keys = [a for a in SIM_AXES if a in ok]
+    metrics = [m for m in SWEEP_METRICS if m in ok]
+    varying = series_axes(ok) if not ok.empty else []
+    rows: dict[str, list[int]] = {}
+    for _, group in ok.groupby(keys, dropna=False, sort=True):
+        if len(group) < 2:
+            continue
+        label = series_label(group.iloc[0], varying)
+        same = all(group[m].nunique(dropna=False) == 1 for m in metrics)
+        counts = rows.setdefault(label, [0, 0])
+        counts[0] += 1
+        counts[1] += int(same)
+    return pd.DataFrame(
+        [(label, points, same) for label, (points, same) in rows.items() if same],
+        columns=["series", "points", "identical"],
+    )
 
 
 def reductions(table: pd.DataFrame, reference: str = "bace") -> pd.DataFrame:

@@ -46,6 +46,10 @@ class BacePipe(GreedyPolicy):
     def order(self) -> Order:
         return self.ordering
 
+    def could_place(self, epoch: Epoch, job: Job, ledger: Ledger) -> bool:
+        """Whether the pathfinder finds any path where the job fits the ledger."""
+        return bool(self.pathfinder.candidates(epoch.instance, job, ledger))
+
     def place(self, epoch: Epoch, job: Job, ledger: Ledger) -> Placement | Wait:
         """The allocator's choice among the paths where the job fits now. A split refused for
         its cost (``Wait.HELD``) does not mark the job's shape as not fitting: the budget depends
