@@ -8,12 +8,24 @@ from importlib import metadata
 
 import pyomo.environ as pyo
 
-MIP_SOLVERS = ("appsi_highs", "highs", "scip", "gurobi", "gurobi_direct", "cplex", "cbc", "glpk")
-"""Solvers offered by name when a backend is not available (those installed here are listed)."""
+MIP_SOLVERS = (
+    "appsi_highs",
+    "highs",
+    "highs_direct",
+    "scip",
+    "gurobi",
+    "gurobi_direct",
+    "cplex",
+    "cbc",
+    "glpk",
+)
+"""Solvers offered by name when a backend is not available (those installed here are listed):
+``highs_direct`` is HiGHS fed arrays (``direct``), the others are Pyomo solver names."""
+HIGHS = ("highs_direct", "appsi_highs", "highs")
 
 
 def _installed(name: str) -> bool:
-    if name in ("appsi_highs", "highs"):
+    if name in HIGHS:
         try:
             import highspy  # noqa: F401
         except ImportError:
@@ -37,7 +49,7 @@ def backend_problem(name: str) -> str | None:
     if _installed(name):
         return None
     usable = ", ".join(n for n in MIP_SOLVERS if n != name and _installed(n))
-    if name in set(pyo.SolverFactory):
+    if name in set(pyo.SolverFactory) or name in HIGHS:
         return f"{name} is not available here (not installed?); available: {usable}"
     return f"{name} is not a Pyomo solver name; available: {usable}"
 
@@ -46,7 +58,7 @@ def backend_version(name: str) -> str | None:
     """The version of the solver behind the Pyomo name ``name`` (e.g. ``1.16.0`` for HiGHS), or
     None when it cannot be told. HiGHS is asked through its package's metadata: constructing a
     ``highspy.Highs`` just to ask prints its banner."""
-    if name in ("appsi_highs", "highs"):
+    if name in HIGHS:
         try:
             return metadata.version("highspy")
         except metadata.PackageNotFoundError:

@@ -22,9 +22,10 @@ import pyomo.environ as pyo
 
 from bace_opt.core.placement import Placement
 from bace_opt.milp.data import EpochData
+from bace_opt.milp.direct import DirectHighsBackend
 from bace_opt.milp.extract import extract_plan
-from bace_opt.milp.result import SolveOptions, SolveResult, Status
-from bace_opt.milp.solver import SolveFailure, StageOutcome, open_backend
+from bace_opt.milp.result import DIRECT_BACKEND, SolveOptions, SolveResult, Status
+from bace_opt.milp.solver import Backend, SolveFailure, StageOutcome, open_backend
 from bace_opt.milp.warmstart import apply_plan
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,11 @@ def _two_stages(
     deadline: float | None,
     on_stage1: Callable[[StageOne], None] | None,
 ) -> _Found:
-    backend = open_backend(options)
+    backend: Backend = (
+        DirectHighsBackend(options, data)
+        if options.solver == DIRECT_BACKEND
+        else open_backend(options)
+    )
     if start is not None and options.warm_start and not apply_plan(m, data, start):
         log.info("greedy plan does not fit the model's index sets; no MIP start")
     backend.attach(m)  # hand the model over now, so the limits below are the solver's

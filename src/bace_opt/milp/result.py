@@ -11,6 +11,9 @@ from enum import StrEnum
 
 from bace_opt.core.placement import Placement
 
+DIRECT_BACKEND = "highs_direct"
+"""HiGHS fed arrays built from the data (``direct``), not Pyomo's appsi hand-over."""
+
 
 class Status(StrEnum):
     """How a solve ended, in our terms; the solver's own word is ``SolveResult.termination``."""

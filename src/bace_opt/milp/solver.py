@@ -195,12 +195,12 @@ def _sigint_noted() -> Iterator[list[bool]]:
 
 @contextmanager
 def _watchdog(opt: Any, limit: float) -> Iterator[list[float]]:
-    """Interrupt the persistent HiGHS behind ``opt`` once ``limit`` + grace seconds have passed,
-    or at once on Ctrl-C (``_sigint_noted``).
+    """Interrupt the HiGHS behind ``opt`` (appsi's, or a ``highspy.Highs`` itself) once
+    ``limit`` + grace seconds have passed, or at once on Ctrl-C (``_sigint_noted``).
 
     Subscribes one check to HiGHS's simplex, IPM and MIP interrupt callbacks (highspy's event
     API); the yielded list gets the seconds into the solve at which it fired, if it did."""
-    highs = getattr(opt, "_solver_model", None)
+    highs = getattr(opt, "_solver_model", opt)
     fired: list[float] = []
     if highs is None or not hasattr(highs, "cbMipInterrupt"):
         yield fired

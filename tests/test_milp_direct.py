@@ -1,0 +1,171 @@
+"""Backend ``highs_direct``: the arrays handed to HiGHS are the model appsi hands over (same rows,
+columns in the same order, same bounds and objectives), and solving them gives exhaustive search's
+optimum and the appsi backend's objectives; a model with an ``extra`` family goes through appsi."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyomo.environ as pyo
+import pytest
+from hypothesis import assume, given
+from pyomo.contrib.appsi.solvers import Highs
+
+from bace_opt.checker import check_plan
+from bace_opt.io.read import load_instance, load_snapshot
+from bace_opt.milp import SolveOptions, Status, solve_epoch
+from bace_opt.milp.backends import backend_problem
+from bace_opt.milp.build import build_model
+from bace_opt.milp.data import EpochData, epoch_data
+from bace_opt.milp.direct import DirectHighsBackend
+from bace_opt.milp.lexicographic import solve_lexicographic
+from bace_opt.milp.matrix import epoch_matrix
+from bace_opt.policies.bace import BacePipe, Prioritizer
+from tests.conftest import INSTANCES, ROOT
+from tests.test_milp import SETTINGS, TooLarge, exhaustive, partly_busy
+from tests.worlds import build, world_docs
+
+DIRECT = SolveOptions(solver="highs_direct", time_limit_s=30.0)
+APPSI = SolveOptions(solver="appsi_highs", time_limit_s=30.0)
+SNAPSHOTS = ROOT / "benchmarks" / "snapshots"
+
+Row = tuple[tuple[tuple[int, float], ...], float, float]
+
+
+def _rows(start: np.ndarray, index: np.ndarray, value: np.ndarray, lo: np.ndarray, hi: np.ndarray):
+    rows: list[Row] = []
+    for i in range(len(lo)):
+        terms = tuple(
+            sorted(zip(index[start[i] : start[i + 1]], value[start[i] : start[i + 1]], strict=True))
+        )
+        rows.append((tuple((int(c), float(v)) for c, v in terms), float(lo[i]), float(hi[i])))
+    return rows
+
+
+def _same(a: float, b: float) -> bool:
+    return a == b or abs(a - b) <= 1e-12 * max(1.0, abs(a), abs(b))
+
+
+def assert_matrix_is_appsis(data: EpochData) -> None:
+    """Row by row and column by column: the matrix equals what appsi's ``set_instance`` built."""
+    m = build_model(data)
+    matrix = epoch_matrix(data)
+    opt = Highs()
+    opt.set_instance(m)
+    lp = opt._solver_model.getLp()
+    column = {id(getattr(m, name)[index]): i for i, (name, index) in enumerate(matrix.columns)}
+    order = {c: column[v] for v, c in opt._pyomo_var_to_solver_var_map.items()}
+    assert [order[c] for c in range(lp.num_col_)] == list(range(len(matrix.columns)))
+    assert np.array_equal(lp.col_lower_, matrix.col_lower)
+    assert np.array_equal(lp.col_upper_, matrix.col_upper)
+    assert [int(t) for t in lp.integrality_] == list(matrix.integrality)
+    assert np.allclose(lp.col_cost_, matrix.admission, rtol=1e-12, atol=0)
+    a = lp.a_matrix_
+    theirs = _rows(
+        np.asarray(a.start_),
+        np.asarray(a.index_),
+        np.asarray(a.value_),
+        lp.row_lower_,
+        lp.row_upper_,
+    )
+    ours = _rows(matrix.a_start, matrix.a_index, matrix.a_value, matrix.row_lower, matrix.row_upper)
+    assert len(theirs) == len(ours) == sum(matrix.families.values())
+    for i, (t, o) in enumerate(zip(theirs, ours, strict=True)):
+        assert [c for c, _ in t[0]] == [c for c, _ in o[0]], f"row {i}"
+        assert all(_same(x, y) for (_, x), (_, y) in zip(t[0], o[0], strict=True)), f"row {i}"
+        assert _same(t[1], o[1]) and _same(t[2], o[2]), f"row {i} bounds"
+    m.admission.deactivate()
+    m.cost.activate()
+    opt.update()
+    cost = opt._solver_model.getLp().col_cost_
+    assert np.allclose(cost, matrix.cost, rtol=1e-12, atol=1e-15)
+
+
+@SETTINGS
+@given(doc=world_docs(max_jobs=5, sizes=(8, 16, 32), min_regions_per_job=2))
+def test_matrix_is_the_model_appsi_builds(doc: dict) -> None:
+    snapshot = partly_busy(build(doc), len(str(doc)))
+    data = epoch_data(snapshot, Prioritizer().weights_of(snapshot))
+    assume(any(j.blocks for j in data.jobs))
+    assert_matrix_is_appsis(data)
+
+
+@pytest.mark.parametrize("name", ["10x4x6-seed0", "30x8x6-seed1", "geo6-1"])
+def test_matrix_is_appsis_on_snapshots(name: str) -> None:
+    snapshot = load_snapshot(SNAPSHOTS / f"{name}.yaml")
+    assert_matrix_is_appsis(epoch_data(snapshot, Prioritizer().weights_of(snapshot)))
+
+
+@SETTINGS
+@given(doc=world_docs(max_jobs=3, sizes=(8, 16), min_regions_per_job=2))
+def test_direct_equals_exhaustive_search(doc: dict) -> None:
+    snapshot = partly_busy(build(doc), len(str(doc)))
+    weights = Prioritizer().weights_of(snapshot)
+    try:
+        weight, cost = exhaustive(snapshot, weights)
+    except TooLarge:
+        assume(False)
+    for start in (None, {p.job: p for p in BacePipe().decide(snapshot)}):
+        result = solve_epoch(snapshot, weights, DIRECT, start=start)
+        assert result.status == Status.OPTIMAL
+        check = check_plan(snapshot, result.plan.values(), weights)
+        assert check.feasible, check.problems
+        assert check.weight == pytest.approx(weight, rel=1e-9, abs=1e-12)
+        unit = 1.0 / result.objective_scale
+        assert check.cost_usd == pytest.approx(cost, rel=1e-6, abs=1e-5 * unit)
+
+
+@pytest.mark.parametrize("name", ["tiny3.yaml", "hetero4.yaml"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_direct_equals_exhaustive_on_shipped_worlds(name: str, seed: int) -> None:
+    snapshot = partly_busy(load_instance(INSTANCES / name), seed)
+    weights = Prioritizer().weights_of(snapshot)
+    weight, cost = exhaustive(snapshot, weights)
+    result = solve_epoch(snapshot, weights, DIRECT)
+    check = check_plan(snapshot, result.plan.values(), weights)
+    assert (check.weight, check.cost_usd) == (pytest.approx(weight), pytest.approx(cost, rel=1e-6))
+
+
+@pytest.mark.parametrize("name", ["10x4x6-seed0", "10x4x6-seed1", "30x8x6-seed0", "geo6-2"])
+def test_direct_and_appsi_agree_on_snapshots(name: str) -> None:
+    snapshot = load_snapshot(SNAPSHOTS / f"{name}.yaml")
+    weights = Prioritizer().weights_of(snapshot)
+    start = {p.job: p for p in BacePipe.cheapest_path().decide(snapshot)}
+    ours, theirs = (solve_epoch(snapshot, weights, o, start=start) for o in (DIRECT, APPSI))
+    assert ours.status == theirs.status == Status.OPTIMAL
+    assert ours.weight == pytest.approx(theirs.weight, rel=1e-9)
+    assert ours.model_objective == pytest.approx(theirs.model_objective, rel=1e-6)
+    assert ours.bound is not None and ours.gap == pytest.approx(0.0, abs=1e-6)
+
+
+def test_a_model_with_an_extra_family_goes_through_appsi() -> None:
+    snapshot = partly_busy(load_instance(INSTANCES / "tiny3.yaml"), 0)
+    data = epoch_data(snapshot, Prioritizer().weights_of(snapshot))
+
+    def impossible(m: pyo.ConcreteModel, _: object) -> None:
+        m.impossible = pyo.Constraint(expr=sum(m.x[j] for j in m.JOBS) >= 99)
+
+    backend = DirectHighsBackend(DIRECT, data)
+    backend.attach(build_model(data, extra=impossible))
+    assert backend._appsi is not None
+    result = solve_lexicographic(build_model(data, extra=impossible), data, DIRECT)
+    assert result.status == Status.INFEASIBLE and result.plan == {}
+    assert solve_lexicographic(build_model(data), data, DIRECT).status == Status.OPTIMAL
+
+
+def test_the_time_limit_gives_an_honest_incumbent() -> None:
+    """At a limit far too short to prove 100 × 16 × 10, the answer is the incumbent (never below
+    the greedy start's weight) with a finite bound, not an error."""
+    snapshot = load_snapshot(SNAPSHOTS / "100x16x10-seed0.yaml")
+    weights = Prioritizer().weights_of(snapshot)
+    greedy = {p.job: p for p in BacePipe.cheapest_path().decide(snapshot)}
+    floor = check_plan(snapshot, greedy.values(), weights).weight
+    options = SolveOptions(solver="highs_direct", time_limit_s=4.0, threads=1)
+    result = solve_epoch(snapshot, weights, options, start=greedy)
+    assert result.status == Status.TIME_LIMIT and result.usable, result.message
+    check = check_plan(snapshot, result.plan.values(), weights)
+    assert check.feasible and check.weight >= floor - 1e-9
+
+
+def test_highs_direct_is_an_available_backend() -> None:
+    assert backend_problem("highs_direct") is None
+    assert "highs_direct" in (backend_problem("nosuchsolver") or "")
