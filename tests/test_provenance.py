@@ -43,7 +43,11 @@ def test_summary_json_says_how_the_run_was_made(runner: CliRunner, tmp_path: Pat
     assert result.exit_code == 0, result.stderr
     made = json.loads((tmp_path / "summary.json").read_text())["provenance"]
     assert made["versions"]["bace_opt"] == bace_opt.__version__
-    assert made["instance"] == {"name": "tiny3", "path": str(instance), "sha256": sha256(instance)}
+    source = made["instance"]
+    assert (source["name"], source["path"]) == ("tiny3", str(instance))
+    assert source["sha256"] == sha256(instance)
+    assert source["data"] == {}, "tiny3 has constant prices"
+    assert re.fullmatch(r"[0-9a-f]{64}", source["jobs_sha256"])
     policy = made["policy"]
     assert (policy["name"], policy["seed"], policy["epoch_s"]) == ("random", 7, 600.0)
     assert policy["weights"]["aging_per_hour"] == 2.0
@@ -154,3 +158,25 @@ def test_the_wheel_ships_the_examples_and_one_version() -> None:
     build = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["hatch"]
     assert build["build"]["targets"]["wheel"]["force-include"]["instances"] == "bace_opt/examples"
     assert build["version"]["path"] == "src/bace_opt/version.py"
+
+
+def test_price_series_and_jobs_are_fingerprinted(runner: CliRunner, tmp_path: Path) -> None:
+    """An instance's price CSVs are hashed too (editing one in place shows), and so is its job
+    stream (the same for the same jobs, however they were made)."""
+    folder = tmp_path / "world"
+    runner.invoke(app, ["example", "--out", str(folder)])
+    args = ["run", str(folder / "geo6.yaml"), "--policy", "cost-first", "--no-timing"]
+    first = runner.invoke(app, [*args, "--out", str(tmp_path / "a")])
+    assert first.exit_code == 0, first.stderr
+    made = json.loads((tmp_path / "a" / "summary.json").read_text())["provenance"]["instance"]
+    assert len(made["data"]) == 6, "one price series per geo6 region"
+    series = Path(next(iter(made["data"])))
+    assert made["data"][str(series)] == sha256(series)
+    with series.open("a") as extra:
+        extra.write("2030-01-01T00:00:00Z,0.1\n")
+    second = runner.invoke(app, [*args, "--out", str(tmp_path / "b")])
+    assert second.exit_code == 0, second.stderr
+    again = json.loads((tmp_path / "b" / "summary.json").read_text())["provenance"]["instance"]
+    assert again["sha256"] == made["sha256"], "the YAML did not change"
+    assert again["data"][str(series)] != made["data"][str(series)]
+    assert again["jobs_sha256"] == made["jobs_sha256"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ from typer.testing import CliRunner
 from bace_opt.app.api import solve_epoch
 from bace_opt.app.describe import RUNNING_ROWS, describe
 from bace_opt.cli import app
-from bace_opt.core.placement import Block, Placement, Plan
+from bace_opt.core.placement import Block, Placement
 from bace_opt.core.world import Instance, Running, Snapshot
 from bace_opt.io.read import load_instance, load_snapshot, parse_instance
 from bace_opt.policies import make_policy
@@ -26,6 +25,7 @@ from bace_opt.policies.registry import policy_entry, policy_names
 from bace_opt.sim import simulate
 from bace_opt.sim.engine import SimulationOptions
 from tests.conftest import INSTANCES, ROOT
+from tests.test_simulator import Scripted
 from tests.worlds import build, world_docs
 
 POLICIES = [p for p in policy_names() if p != "milp"]  # milp: the same runs, minutes slower
@@ -104,20 +104,6 @@ def test_expected_end_is_the_actual_end_without_stalls(
                 assert run.end_s == pytest.approx(ends[run.name], rel=1e-6, abs=1e-6)
                 checked += 1
     assert checked or stalled
-
-
-@dataclass
-class Scripted:
-    """Places each waiting job exactly as told, as soon as it is waiting (ignores bandwidth)."""
-
-    script: dict[str, str]
-    name: str = "scripted"
-    bandwidth_aware: bool = False
-    stats: dict[str, int] = field(default_factory=dict)
-
-    def decide(self, snapshot: Snapshot) -> Plan:
-        chosen = [j.name for j in snapshot.waiting if j.name in self.script]
-        return Plan(tuple(Placement.parse(n, self.script[n]) for n in chosen))
 
 
 def test_an_oversubscribed_end_is_the_scheduled_completion() -> None:

@@ -77,7 +77,7 @@ def simulate(
     )
     jobs = pd.DataFrame([job_row(r) for r in result.records], columns=list(JOB_COLUMNS))
     chosen_epoch = epoch_s if epoch_s is not None else instance.epoch_s
-    made = run_provenance(instance.name, instance.source, policy, options, chosen_epoch)
+    made = run_provenance(instance, policy, options, chosen_epoch)
     return Run(run_summary(instance, result, made), jobs, result)
 
 

@@ -165,17 +165,9 @@ def _provenance(
     snapshot: Snapshot, solver: str, options: SolveOptions, greedy: str
 ) -> dict[str, Any]:
     instance = snapshot.instance
-    milp = None
-    if solver != "greedy":
-        milp = {
-            **made.solver(options.solver),
-            "time_limit_s": options.time_limit_s,
-            "gap": options.mip_gap,
-            "threads": options.threads,
-            "warm_start": options.warm_start,
-        }
+    milp = None if solver == "greedy" else made.milp_solver(options)
     return made.provenance(
-        snapshot=made.source(instance.name, instance.source),
+        snapshot=made.source(instance),
         greedy={"name": greedy, "weights": asdict(PriorityWeights())},
         solver=milp,
     )

@@ -81,7 +81,7 @@ def run_policy(
     )
     chosen = settings.policy or PolicyOptions(settings.seed)
     epoch_s = settings.epoch_s if settings.epoch_s is not None else instance.epoch_s
-    made = run_provenance(instance.name, instance.source, policy, chosen, epoch_s)
+    made = run_provenance(instance, policy, chosen, epoch_s)
     with staged_folder(out) as staging:
         result = simulate(instance, make_policy(policy, settings.seed, settings.policy), options)
         return result, write_run(instance, result, staging, made)

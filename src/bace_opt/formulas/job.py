@@ -57,7 +57,9 @@ def ideal_run_time_s(instance: Instance, job: Job, gpu_type: GpuType) -> float:
 def reference_run_time_s(instance: Instance, job: Job) -> float:
     """The job's ideal run time, the yardstick of its slowdown (JCT ÷ this): whole, no latency, in
     the fastest region that holds all its GPUs — or, when no region holds it whole, on the
-    fastest GPU type that holds a stage (a time no placement can beat either way)."""
+    fastest GPU type that holds a stage. Not a lower bound where GPU types differ: a split over
+    regions of a faster type than any region that holds the job whole runs faster (slowdown
+    below 1), which is the point of splitting there."""
     usable = usable_regions(instance, job)
     whole = [r for r in usable if r.gpus >= job.total_gpus] or usable
     fastest = max(whole, key=lambda r: r.gpu_type.peak_tflops)

@@ -17,6 +17,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from bace_opt.core.world import Instance
 from bace_opt.milp import SolveOptions
 from bace_opt.milp.backends import backend_version
 from bace_opt.policies.registry import PolicyOptions, policy_entry
@@ -62,9 +63,32 @@ def file_sha256(path: str | Path) -> str | None:
     return h.hexdigest()
 
 
-def source(name: str, path: str | Path) -> dict[str, Any]:
-    """The input file: the world's name, the path it was read from and its SHA-256."""
-    return {"name": name, "path": str(path) or None, "sha256": file_sha256(path)}
+def jobs_sha256(instance: Instance) -> str:
+    """SHA-256 of the job stream as it was run (every job's name, arrival and shape, in order):
+    the same for the same jobs whether they were listed or drawn from a trace or generator."""
+    h = hashlib.sha256()
+    for j in instance.jobs:
+        fields = (j.name, j.arrival_s, j.model.name, j.stages, j.gpus_per_stage, j.iterations)
+        shape = (j.micro_batches, j.micro_batch_size, j.seq_len)
+        h.update(repr((*fields, *shape)).encode())
+    return h.hexdigest()
+
+
+def source(instance: Instance) -> dict[str, Any]:
+    """The input: the world's name, the file it was read from with its SHA-256, the SHA-256 of
+    every price series it read (``data``: a CSV edited in place changes it), and of its jobs."""
+    data = {}
+    for region in instance.regions:
+        named = getattr(region.price, "source", "")
+        if named:
+            data[str(named)] = file_sha256(named)
+    return {
+        "name": instance.name,
+        "path": instance.source or None,
+        "sha256": file_sha256(instance.source),
+        "data": data,
+        "jobs_sha256": jobs_sha256(instance),
+    }
 
 
 def solver(backend: str) -> dict[str, Any]:
@@ -105,14 +129,25 @@ def version_text() -> str:
     return "\n".join(f"{name} {version or 'not installed'}" for name, version in versions().items())
 
 
+def milp_solver(options: SolveOptions) -> dict[str, Any]:
+    """The MILP solver of an epoch solve with its options."""
+    return {
+        **solver(options.solver),
+        "time_limit_s": options.time_limit_s,
+        "gap": options.mip_gap,
+        "threads": options.threads,
+        "warm_start": options.warm_start,
+    }
+
+
 def run_provenance(
-    instance_name: str, instance_path: str, name: str, options: PolicyOptions, epoch_s: float | None
+    instance: Instance, name: str, options: PolicyOptions, epoch_s: float | None
 ) -> dict[str, Any]:
     """``summary.json``'s block: the instance file, the policy with its options and, for the
     exact policy, the solver (the default backend its per-epoch MILP uses)."""
     exact = policy_entry(name).role == "exact"
     return provenance(
-        instance=source(instance_name, instance_path),
+        instance=source(instance),
         policy=policy(name, options, epoch_s),
         solver=solver(SolveOptions().solver) if exact else None,
     )

@@ -281,21 +281,13 @@ def task_provenance(task: Task) -> dict[str, Any]:
     if isinstance(task, SimulationTask):
         instance = task.instance
         epoch_s = task.epoch_s if task.epoch_s is not None else instance.epoch_s
-        return made.run_provenance(
-            instance.name, instance.source, task.policy, task.options, epoch_s
-        )
+        return made.run_provenance(instance, task.policy, task.options, epoch_s)
     world = task.snapshot.instance
     options = task.options
     return made.provenance(
-        snapshot=made.source(world.name, world.source),
+        snapshot=made.source(world),
         greedy={"name": "bace-cheapest-path", "weights": asdict(task.weights)},
-        solver={
-            **made.solver(options.solver),
-            "time_limit_s": options.time_limit_s,
-            "gap": options.mip_gap,
-            "threads": options.threads,
-            "warm_start": options.warm_start,
-        },
+        solver=made.milp_solver(options),
     )
 
 
