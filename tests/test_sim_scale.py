@@ -101,7 +101,7 @@ class FullScan:
         booking = None
         if p.reserving:
             patience = (p.reserve_after_s, p.reserve_after_slowdown)
-            booking = Booking(snapshot, ledger, p.bandwidth_aware, *patience)
+            booking = Booking(snapshot, ledger, p.bandwidth_aware, *patience, p.reservation_depth)
         for job in old_order(p, snapshot) if free >= smallest else ():
             if free < smallest:
                 break
@@ -122,6 +122,7 @@ class FullScan:
                     if booking is not None and booking.reservation is not None:
                         admitted = booking.admit(job, decision, demand, p.place)
                         if admitted is None:
+                            booking.reserve_for(job, p.place, p.could_place)
                             continue
                         decision, demand = admitted
                     ledger.take(demand)

@@ -68,9 +68,15 @@ class GreedyPolicy:
     """Reserve only for a job that has waited at least this long."""
     reserve_after_slowdown: float = 0.0
     """Reserve only for a job that has waited at least this many times its ideal run time."""
+    reservation_depth: int = 1
+    """How many blocked jobs an epoch reserves for: 1 is EASY (the first only); k > 1 is
+    conservative backfilling, each reservation made on the profile holding the earlier ones, and a
+    job starting only if it delays none of them (``policies.reservation``)."""
     _arrival: KeyedOrder = field(default_factory=KeyedOrder, init=False, repr=False, compare=False)
     last_reservation: Reservation | None = field(default=None, init=False, compare=False)
-    """The reservation the last ``decide`` made (None: none needed, or not ``reserving``)."""
+    """The first reservation the last ``decide`` made (None: none needed, or not ``reserving``)."""
+    last_reservations: tuple[Reservation, ...] = field(default=(), init=False, compare=False)
+    """Every reservation the last ``decide`` made, in the order made."""
 
     def order(self) -> Order:
         """This policy's order of the waiting jobs (one object per policy: it may keep lines
@@ -103,7 +109,7 @@ class GreedyPolicy:
         """The plan of an epoch whose waiting jobs are given as the queue's log. The simulator
         calls this, not ``decide``: a greedy policy is its ``order`` and ``place``."""
         queue = epoch.queue
-        self.last_reservation = None
+        self._keep(None)
         if not queue.count:
             return Plan()
         ledger = Ledger.of(epoch)
@@ -113,6 +119,12 @@ class GreedyPolicy:
         instance = epoch.instance
         lines = self.order().lineup(epoch, queue, lambda job: not self.never_fits(instance, job))
         return Plan(tuple(self._scan(epoch, lines, ledger, free)))
+
+    def _keep(self, booking: Booking | None) -> None:
+        """Remember the epoch's reservations (``last_reservation(s)``)."""
+        made = tuple(booking.reservations) if booking is not None else ()
+        self.last_reservations = made
+        self.last_reservation = made[0] if made else None
 
     def _scan(
         self, epoch: Epoch, lines: Sequence[Line], ledger: Ledger, free: int
@@ -131,6 +143,7 @@ class GreedyPolicy:
                 self.bandwidth_aware,
                 self.reserve_after_s,
                 self.reserve_after_slowdown,
+                self.reservation_depth,
             )
             if self.reserving
             else None
@@ -149,7 +162,7 @@ class GreedyPolicy:
                 if k < len(keys) and (best < 0 or keys[k] < best_key):
                     best, best_key = i, keys[k]
             if best < 0:
-                self.last_reservation = booking.reservation if booking else None
+                self._keep(booking)
                 return chosen
             job = lines[best].job(at[best])
             at[best] += 1
@@ -162,8 +175,9 @@ class GreedyPolicy:
                 if not ledger.shortfall(demand, self.bandwidth_aware):
                     if booking is not None and booking.reservation is not None:
                         admitted = booking.admit(job, decision, demand, self.place)
-                        if admitted is None:
-                            continue  # it would delay the reserved job; its run length decides
+                        if admitted is None:  # it would delay a reserved job: it may get one
+                            booking.reserve_for(job, self.place, self.could_place)
+                            continue
                         decision, demand = admitted
                     ledger.take(demand)
                     if booking is not None:
@@ -178,7 +192,7 @@ class GreedyPolicy:
             if booking is not None:
                 booking.reserve_for(job, self.place, self.could_place)
             if self.strict:
-                self.last_reservation = booking.reservation if booking else None
+                self._keep(booking)
                 return chosen
             if decision is Wait.NO_FIT and self.shape_decides_fit:
                 failed.add(best)

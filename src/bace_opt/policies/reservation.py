@@ -7,8 +7,21 @@ load ×2 BACE-Pipe's longest waits were 125–160 h. With a reservation, the fir
 running jobs' expected ends played forward on a copy of the ledger, the policy's own ``place``
 asked at each release — and the placement chosen then (cost-min at that hour). A later job may
 start now only if it does not delay that: it ends (expected) by the reserved start, or what it
-takes past that start comes out of what the reservation leaves spare. One reservation per epoch
-(EASY), made afresh every epoch; why one and not several is measured in docs/benchmarks.md.
+takes past that start comes out of what the reservation leaves spare. ``bace`` makes one
+reservation per epoch (EASY), afresh every epoch: several (conservative) cut the longest wait by
+2–8 % but cost up to 1.6 % of average JCT under load and, overloaded, 1.6–55× the decision time
+(docs/benchmarks.md).
+
+Deeper (``reservation_depth`` k > 1, conservative backfilling): up to k patient blocked jobs (ones
+that do not fit, or would delay a reservation) get reservations, each on the future profile that
+includes the earlier ones' holds (from their start to their expected end). The profile is
+free-now plus releases minus holds, and holds are the only thing that takes resources away:
+between two reservation starts the profile only grows. So a job holding ``d`` over [t, e) fits
+throughout iff ``d`` fits at t and at each reservation start in [t, e) — where what is free is
+that reservation's ``spare`` (the profile there, less its own hold and less whatever was since
+booked across it). A job starting now is checked the same way (t = now, where the ledger is the
+profile) and, once admitted, booked into every such spare; so is a new reservation, whose hold is
+booked into the spare of every later start it spans.
 
 Expected ends are exact for a job that gets its bandwidth need (its run time is fixed at start);
 for a bandwidth-unaware policy they are the ends at today's link shares.
@@ -74,7 +87,7 @@ candidates): ``reserve`` asks ``place`` only where it passes."""
 
 @dataclass
 class Reservation:
-    """The head job's reserved start and placement, and ``spare``: what is free at that start
+    """A reserved job's start and placement, and ``spare``: what is free at that start
     once the reserved job holds its placement (given what runs now and what started this epoch)."""
 
     job: str
@@ -82,6 +95,10 @@ class Reservation:
     placement: Placement
     spare: Ledger
     check_bandwidth: bool
+    end_s: float
+    """When the reserved job is expected to end if it starts at ``start_s`` (its hold's end)."""
+    demand: Demand
+    """What the reserved placement holds from ``start_s`` to ``end_s``."""
 
     def allows(self, demand: Demand, end_s: float) -> bool:
         """Whether a job holding ``demand`` until ``end_s`` may start now without delaying it."""
@@ -104,6 +121,11 @@ def expected_end(instance: Instance, job: Job, placement: Placement, now: float)
     return now + estimate(instance, job, placement).run_time_s
 
 
+def _spans(reservation: Reservation, start_s: float, end_s: float) -> bool:
+    """Whether a hold over [start_s, end_s) covers ``reservation``'s start."""
+    return start_s <= reservation.start_s < end_s
+
+
 def reserve(
     epoch: Epoch,
     job: Job,
@@ -112,19 +134,32 @@ def reserve(
     place: Place,
     check_bandwidth: bool,
     fits: Fits | None = None,
+    earlier: Sequence[Reservation] = (),
 ) -> Reservation | None:
     """The earliest release after which ``place`` puts ``job`` somewhere (None: never, given what
     runs and nothing new starting). ``ledger`` is what is free now; ``pending`` what will be given
-    back (running jobs and those started this epoch)."""
+    back (running jobs and those started this epoch); ``earlier`` the reservations already made,
+    whose holds the profile includes (a placement must also fit each spare of theirs it spans)."""
+    instance = epoch.instance
     future = ledger.copy()
-    ordered: Sequence[Release] = sorted(pending, key=lambda r: r.end_s)
+    # (time, 0 = give back | 1 = hold, demand): at one time what ends is given back first
+    events: list[tuple[float, int, Demand]] = [(r.end_s, 0, r.demand) for r in pending]
+    for r in earlier:
+        events += [(r.start_s, 1, r.demand), (r.end_s, 0, r.demand)]
+    ordered = sorted(events, key=lambda e: (e[0], e[1]))
     i = 0
     while i < len(ordered):
-        at = ordered[i].end_s
-        while i < len(ordered) and ordered[i].end_s <= at:
-            future.release(ordered[i].demand)
+        at = ordered[i][0]
+        grew = False
+        while i < len(ordered) and ordered[i][0] <= at:
+            _, hold, demand = ordered[i]
+            if hold:
+                future.take(demand)
+            else:
+                future.release(demand)
+                grew = True
             i += 1
-        if job.total_gpus > future.free_total:
+        if not grew or job.total_gpus > future.free_total:
             continue
         then = At(epoch, max(at, epoch.time_s))
         if fits is not None and not fits(then, job, future):
@@ -135,8 +170,14 @@ def reserve(
         demand = future.demand(job, decision)
         if future.shortfall(demand, check_bandwidth):
             continue
+        end = expected_end(instance, job, decision, at)
+        spanned = [r for r in earlier if _spans(r, at, end)]
+        if any(r.spare.shortfall(demand, check_bandwidth) for r in spanned):
+            continue
         future.take(demand)
-        return Reservation(job.name, at, decision, future, check_bandwidth)
+        for r in spanned:
+            r.spare.take(demand)
+        return Reservation(job.name, at, decision, future, check_bandwidth, end, demand)
     return None
 
 
@@ -150,14 +191,15 @@ run keeps short jobs flowing and still bounds the wait of the big ones (measured
 geo6-quarter, bandwidth × 0.25 and × 1, load × 1 and × 2, seeds 0–3: docs/benchmarks.md)."""
 
 MAX_ATTEMPTS = 3
-"""Jobs an epoch tries to reserve for before giving up (one that never fits given what runs — it
-waits for a split that stays too dear — would otherwise make every blocked job try)."""
+"""Failed reservations an epoch makes before it stops reserving (one that never fits given what
+runs — it waits for a split that stays too dear — would otherwise make every blocked job try).
+Failures, not tries, are counted, so a depth of k tries at most k + MAX_ATTEMPTS - 1 jobs."""
 
 
 @dataclass
 class Booking:
     """One epoch's reservation bookkeeping for the greedy loop: what started (and when it will
-    end), the reservation once made, and whether a job may start without delaying it."""
+    end), the reservations once made, and whether a job may start without delaying them."""
 
     epoch: Epoch
     ledger: Ledger
@@ -167,14 +209,21 @@ class Booking:
     after_slowdown: float = 0.0
     """... or this many times its ideal run time (0: no such limit); with neither, the first job
     that cannot start gets it at once."""
-    reservation: Reservation | None = None
-    attempts: int = 0
+    depth: int = 1
+    """How many jobs may hold a reservation (1: EASY; more: conservative backfilling)."""
+    reservations: list[Reservation] = field(default_factory=list)
+    failures: int = 0
     _started: list[Release] = field(default_factory=list)
+
+    @property
+    def reservation(self) -> Reservation | None:
+        """The first reservation made (None: none yet)."""
+        return self.reservations[0] if self.reservations else None
 
     @property
     def open(self) -> bool:
         """Whether the next job that cannot start should get a reservation."""
-        return self.reservation is None and self.attempts < MAX_ATTEMPTS
+        return len(self.reservations) < self.depth and self.failures < MAX_ATTEMPTS
 
     def _end(self, job: Job, placement: Placement) -> float:
         return expected_end(self.epoch.instance, job, placement, self.epoch.time_s)
@@ -182,8 +231,8 @@ class Booking:
     def started(self, job: Job, placement: Placement, demand: Demand) -> None:
         end = self._end(job, placement)
         self._started.append(Release(end, demand))
-        if self.reservation is not None:
-            self.reservation.book(demand, end)
+        for reservation in self.reservations:
+            reservation.book(demand, end)
 
     def _patient_enough(self, job: Job) -> bool:
         waited = self.epoch.time_s - job.arrival_s
@@ -197,21 +246,28 @@ class Booking:
     def reserve_for(self, job: Job, place: Place, fits: Fits | None = None) -> None:
         if not self.open or not self._patient_enough(job):
             return
-        self.attempts += 1
         pending = [*releases(self.epoch), *self._started]
         check = self.check_bandwidth
-        self.reservation = reserve(self.epoch, job, self.ledger, pending, place, check, fits)
+        made = reserve(self.epoch, job, self.ledger, pending, place, check, fits, self.reservations)
+        if made is None:
+            self.failures += 1
+        else:
+            self.reservations.append(made)
+
+    def _allows(self, demand: Demand, end_s: float) -> bool:
+        return all(r.allows(demand, end_s) for r in self.reservations)
 
     def admit(
         self, job: Job, placement: Placement, demand: Demand, place: Place
     ) -> tuple[Placement, Demand] | None:
-        """``placement`` if it does not delay the reserved job, else the policy's placement within
-        the room the reservation leaves (None: the job waits)."""
-        reservation = self.reservation
-        assert reservation is not None
-        if reservation.allows(demand, self._end(job, placement)):
+        """``placement`` if it delays no reserved job, else the policy's placement within the room
+        the reservations leave (None: the job waits)."""
+        assert self.reservations
+        if self._allows(demand, self._end(job, placement)):
             return placement, demand
-        room = reservation.room(self.ledger)
+        room = self.ledger
+        for reservation in self.reservations:
+            room = reservation.room(room)
         if job.total_gpus > room.free_total:
             return None
         other = place(self.epoch, job, room)
@@ -220,6 +276,6 @@ class Booking:
         need = self.ledger.demand(job, other)
         if room.shortfall(need, self.check_bandwidth):
             return None
-        if not reservation.allows(need, self._end(job, other)):
+        if not self._allows(need, self._end(job, other)):
             return None
         return other, need
