@@ -19,13 +19,13 @@ from bace_opt.app.describe import RUNNING_ROWS, describe
 from bace_opt.cli import app
 from bace_opt.core.placement import Block, Placement
 from bace_opt.core.world import Instance, Running, Snapshot
-from bace_opt.io.read import load_instance, load_snapshot, parse_instance
+from bace_opt.io.read import load_instance, load_snapshot
 from bace_opt.policies import make_policy
 from bace_opt.policies.registry import policy_entry, policy_names
 from bace_opt.sim import simulate
 from bace_opt.sim.engine import SimulationOptions
 from tests.conftest import INSTANCES, ROOT
-from tests.test_simulator import Scripted
+from tests.test_simulator import Scripted, two_region_world
 from tests.worlds import build, world_docs
 
 POLICIES = [p for p in policy_names() if p != "milp"]  # milp: the same runs, minutes slower
@@ -110,22 +110,7 @@ def test_an_oversubscribed_end_is_the_scheduled_completion() -> None:
     """Two pipelines share a 4 Gbit/s link they each need 4.194 Gbit/s of (the world and the
     numbers of ``test_simulator.test_two_pipelines_share_a_link_max_min_fairly``): a listed end
     is the completion the simulator has scheduled, at the shares in force when it is listed."""
-    job = {"model": "gpt3-1.3b", "stages": 2, "gpus_per_stage": 4, "micro_batches": 8}
-    job |= {"micro_batch_size": 4, "seq_len": 2048}
-    doc = {
-        "name": "two",
-        "gpu_types": [{"name": "A100", "peak_tflops": 312, "power_kw": 0.4, "memory_gb": 80}],
-        "regions": [
-            {"name": "r1", "gpus": 8, "gpu_type": "A100", "pue": 1.0, "price": 0.1},
-            {"name": "r2", "gpus": 8, "gpu_type": "A100", "pue": 1.5, "price": 0.2},
-        ],
-        "links": [{"a": "r1", "b": "r2", "gbps": 4.0, "latency_ms": 10}],
-        "jobs": [
-            {"name": "a", "arrival_s": 0, "iterations": 1000, **job},
-            {"name": "b", "arrival_s": 100, "iterations": 2000, **job},
-        ],
-    }
-    instance = parse_instance(doc, Path("."))
+    instance = two_region_world()
     alone, shared = 0.623979776, 1.227959552  # T_iter with 4 and with 2 Gbit/s
     end_a = 100 + (1000 - 100 / alone) * shared
     seen: list[Snapshot] = []
