@@ -14,7 +14,7 @@ from bace_opt.checker import check_plan
 from bace_opt.io.read import load_instance, load_snapshot
 from bace_opt.milp import SolveOptions, Status, solve_epoch
 from bace_opt.milp.backends import backend_problem
-from bace_opt.milp.build import build_model
+from bace_opt.milp.build import COST_FAMILIES, build_model
 from bace_opt.milp.data import EpochData, epoch_data
 from bace_opt.milp.direct import DirectHighsBackend
 from bace_opt.milp.lexicographic import solve_lexicographic
@@ -169,3 +169,24 @@ def test_the_time_limit_gives_an_honest_incumbent() -> None:
 def test_highs_direct_is_an_available_backend() -> None:
     assert backend_problem("highs_direct") is None
     assert "highs_direct" in (backend_problem("nosuchsolver") or "")
+
+
+def test_the_admission_stage_leaves_out_only_the_cost_families() -> None:
+    """The cost families come last, so stage 1 is the matrix's first rows; they hold every
+    latency row, and a latency row of a single-type job has three terms (rho, P, z), not the
+    job's whole stage rate."""
+    snapshot = load_snapshot(SNAPSHOTS / "30x8x6-seed0.yaml")
+    data = epoch_data(snapshot, Prioritizer().weights_of(snapshot))
+    matrix = epoch_matrix(data)
+    families = list(matrix.families)
+    tail = [f for f in families if f in COST_FAMILIES]
+    assert tail and families[-len(tail) :] == tail
+    assert matrix.admission_rows == matrix.shape[0] - sum(matrix.families[f] for f in tail)
+    lengths = np.diff(matrix.a_start)[matrix.admission_rows :]
+    latency = matrix.families["latency_cost"]
+    first = matrix.families.get("stage_cost", 0)
+    rated = [j for j in data.jobs if len(j.types) == 1 and j.blocks > 1 and j.pairs]
+    assert rated and len(rated) == matrix.families["stage_rate"]
+    assert (lengths[first : first + latency] <= 3).sum() >= sum(
+        (j.blocks - 1) * len(j.pairs) for j in rated
+    )

@@ -8,6 +8,7 @@ allowed region pair the crossing's latency term and the link directions it loads
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass
 
@@ -138,3 +139,18 @@ def epoch_data(snapshot: Snapshot, weights: dict[str, float]) -> EpochData:
         residual_gbps=dict(snapshot.residual_gbps),
         pair_uses=pair_uses,
     )
+
+
+def cost_scale(data: EpochData) -> float:
+    """A power of ten that lifts the largest single-job cost to at least 1 in the objective.
+
+    Tiny epochs (a few iterations) cost micro-dollars; HiGHS's optimality tolerances (~1e-7) would
+    then treat real differences as zero. Costs of a dollar or more stay in dollars (scale 1).
+    """
+    largest = max(
+        (j.stage_cost_bound() * max(j.compute_s.values(), default=0.0) for j in data.jobs),
+        default=1.0,
+    )
+    if largest <= 0:
+        return 1.0
+    return float(10.0 ** max(0, -math.floor(math.log10(largest))))

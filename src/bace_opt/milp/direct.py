@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 
+from bace_opt.milp.build import COST_FAMILIES
 from bace_opt.milp.data import EpochData
 from bace_opt.milp.matrix import EpochMatrix, epoch_matrix
 from bace_opt.milp.result import SolveOptions, Status
@@ -44,8 +45,8 @@ STANDARD_COMPONENTS = frozenset(
         *("first_block", "contiguous_blocks", "region_once", "block_nonempty", "block_room"),
         *("all_stages", "gpu_capacity", "transition_from", "transition_to", "one_transition"),
         *("one_slowest", "no_slower_block", "slowest_used", "link_capacity", "link_load"),
-        *("stage_cost", "latency_cost", "admission_floor", "admission", "cost"),
-        *("x", "y", "n", "z", "theta", "E", "P", "L"),
+        *("stage_cost", "latency_cost", "stage_rate", "admission_floor", "admission", "cost"),
+        *("x", "y", "n", "z", "theta", "E", "P", "L", "rho"),
     )
 )
 """The constraints, variables and objectives ``build.build_model`` makes (without ``extra``)."""
@@ -96,6 +97,7 @@ class DirectHighsBackend:
         self._vars: list[Any] = []
         self._matrix: EpochMatrix | None = None
         self._floor_row: int | None = None
+        self._rows = 0
         self._appsi: Backend | None = None
 
     def attach(self, m: pyo.ConcreteModel) -> None:
@@ -107,32 +109,57 @@ class DirectHighsBackend:
             return
         self._matrix = matrix
         self._vars = [getattr(m, name)[index] for name, index in matrix.columns]
-        self._highs = self._open(matrix)
+        self._highs = self._open(matrix, with_cost=all(getattr(m, f).active for f in COST_FAMILIES))
 
-    def _open(self, matrix: EpochMatrix) -> Any:
+    def _open(self, matrix: EpochMatrix, with_cost: bool = True) -> Any:
+        """A HiGHS holding the matrix; without the cost families' rows (the last ones) when
+        ``with_cost`` is false — ``_objective`` adds them when the cost stage begins."""
         import highspy
         from pyomo.common.tee import capture_output
 
         with capture_output(io.StringIO(), capture_fd=True):  # HiGHS prints a banner at birth
             highs = highspy.Highs()  # type: ignore[no-untyped-call]
         highs.setOptionValue("output_flag", False)
+        rows = matrix.shape[0] if with_cost else matrix.admission_rows
+        end = int(matrix.a_start[rows])
         lp = highspy.HighsLp()
-        lp.num_row_, lp.num_col_ = matrix.shape
+        lp.num_row_, lp.num_col_ = rows, matrix.shape[1]
         lp.col_cost_ = matrix.admission
         lp.col_lower_, lp.col_upper_ = matrix.col_lower, matrix.col_upper
-        lp.row_lower_, lp.row_upper_ = matrix.row_lower, matrix.row_upper
+        lp.row_lower_, lp.row_upper_ = matrix.row_lower[:rows], matrix.row_upper[:rows]
         lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-        lp.a_matrix_.num_row_, lp.a_matrix_.num_col_ = matrix.shape
-        lp.a_matrix_.start_ = matrix.a_start
-        lp.a_matrix_.index_ = matrix.a_index
-        lp.a_matrix_.value_ = matrix.a_value
+        lp.a_matrix_.num_row_, lp.a_matrix_.num_col_ = rows, matrix.shape[1]
+        lp.a_matrix_.start_ = matrix.a_start[: rows + 1]
+        lp.a_matrix_.index_ = matrix.a_index[:end]
+        lp.a_matrix_.value_ = matrix.a_value[:end]
         lp.integrality_ = [highspy.HighsVarType(int(v)) for v in matrix.integrality]
         if highs.passModel(lp) != highspy.HighsStatus.kOk:
             raise SolveFailure(Status.ERROR, "HiGHS did not accept the model (passModel)")
         for key, value in self._settings.items():
             highs.setOptionValue(key, value)
         self._floor_row = None
+        self._rows = rows
         return highs
+
+    def _add_cost_rows(self) -> None:
+        """The cost families' rows, held back from the admission stage."""
+        matrix = self._matrix
+        assert matrix is not None
+        first, total = self._rows, matrix.shape[0]
+        if first == total:
+            return
+        begin, end = int(matrix.a_start[first]), int(matrix.a_start[total])
+        starts = (matrix.a_start[first:total] - begin).astype(np.int32)
+        self._highs.addRows(
+            total - first,
+            matrix.row_lower[first:],
+            matrix.row_upper[first:],
+            end - begin,
+            starts,
+            matrix.a_index[begin:end],
+            matrix.a_value[begin:end],
+        )
+        self._rows = total
 
     def solve(self, m: pyo.ConcreteModel, limit: float) -> StageOutcome:
         if self._appsi is not None:
@@ -151,6 +178,8 @@ class DirectHighsBackend:
         self._highs.changeObjectiveSense(sense)
         cols = np.arange(len(costs), dtype=np.int32)
         self._highs.changeColsCost(len(costs), cols, costs)
+        if not stage_one:
+            self._add_cost_rows()
         floor = m.admission_floor
         if floor is None or not floor.active:
             return
@@ -158,7 +187,7 @@ class DirectHighsBackend:
         if self._floor_row is None:
             x = np.flatnonzero(self._matrix.admission).astype(np.int32)
             self._highs.addRow(lower, np.inf, len(x), x, self._matrix.admission[x])
-            self._floor_row = self._matrix.shape[0]
+            self._floor_row = self._rows
         else:
             self._highs.changeRowBounds(self._floor_row, lower, np.inf)
 

@@ -40,8 +40,8 @@ from typing import Any
 from bace_opt.checker import check_plan
 from bace_opt.core.placement import Placement
 from bace_opt.core.world import Snapshot
-from bace_opt.milp.build import build_model, cost_scale
-from bace_opt.milp.data import EpochData
+from bace_opt.milp.build import build_model
+from bace_opt.milp.data import EpochData, cost_scale
 from bace_opt.milp.lexicographic import StageOne, solve_lexicographic
 from bace_opt.milp.result import SolveOptions, SolveResult, Status
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import pyomo.environ as pyo
 
 from bace_opt.core.placement import Placement
+from bace_opt.milp.build import set_cost_families
 from bace_opt.milp.data import EpochData
 from bace_opt.milp.direct import DirectHighsBackend
 from bace_opt.milp.extract import extract_plan
@@ -89,6 +90,7 @@ def _two_stages(
     )
     if start is not None and options.warm_start and not apply_plan(m, data, start):
         log.info("greedy plan does not fit the model's index sets; no MIP start")
+    set_cost_families(m, active=False)  # they cut no admission (build): stage 1 goes without
     backend.attach(m)  # hand the model over now, so the limits below are the solver's
     if deadline is None:
         deadline = time.monotonic() + options.time_limit_s
@@ -104,6 +106,7 @@ def _two_stages(
         m.admission_floor.activate()
     m.admission.deactivate()
     m.cost.activate()
+    set_cost_families(m, active=True)
     if write_lp is not None:
         m.write(str(write_lp), io_options={"symbolic_solver_labels": True})
     apply_plan(m, data, admitted)

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from bace_opt.core.network import Direction
-from bace_opt.milp.build import LINK_MARGIN_GBPS, cost_scale
-from bace_opt.milp.data import EpochData, JobData
+from bace_opt.milp.build import COST_FAMILIES, LINK_MARGIN_GBPS
+from bace_opt.milp.data import EpochData, JobData, cost_scale
 from bace_opt.milp.rows import INF, Columns, Key, Rows, appsi_order
 
 
@@ -43,9 +43,19 @@ class EpochMatrix:
     def shape(self) -> tuple[int, int]:
         return len(self.row_lower), len(self.columns)
 
+    @property
+    def admission_rows(self) -> int:
+        """Rows before the cost families (``build.COST_FAMILIES``, which come last): the rows
+        of the admission stage."""
+        return sum(n for family, n in self.families.items() if family not in COST_FAMILIES)
+
 
 def _homogeneous(job: JobData) -> bool:
     return len(job.types) == 1
+
+
+def _rated(job: JobData) -> bool:
+    return _homogeneous(job) and job.blocks > 1 and bool(job.pairs)
 
 
 def _add_columns(data: EpochData, jobs: list[JobData]) -> Columns:
@@ -76,6 +86,9 @@ def _add_columns(data: EpochData, jobs: list[JobData]) -> Columns:
         if j.blocks > 1:
             for d in sorted({d for p in j.pairs for d in data.pair_uses[p]}):
                 c.add("L", (j.name, *d), INF, False)
+    for j in jobs:
+        if _rated(j):
+            c.add("rho", (j.name,), INF, False)
     return c
 
 
@@ -208,13 +221,16 @@ def _link_rows(rows: Rows, c: Columns, data: EpochData, jobs: list[JobData]) -> 
 
 
 def _cost_rows(rows: Rows, c: Columns, jobs: list[JobData], scale: float, cost: np.ndarray) -> None:
-    """stage_cost, latency_cost, and the cost objective (Σ_t D₀_t E + Σ_k P, or D₀ · rate)."""
+    """stage_cost, latency_cost, stage_rate and the cost objective (Σ_t D₀_t E + Σ_k P, or
+    D₀ · rate); a single-type job that may cross reads its rate as ``rho`` in latency_cost."""
     latency: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for j in jobs:
         if _homogeneous(j):
             t = j.types[0]
             rate_cols, rate_coefs = _stage_rate(c, j, t, scale)
             np.add.at(cost, rate_cols, j.compute_s[t] * np.asarray(rate_coefs))
+            if _rated(j):
+                rate_cols, rate_coefs = [c("rho", j.name)], [1.0]
         else:
             for t in j.types:
                 bound = scale * j.width * j.stages * max(j.rate[(r, t)] for r in j.regions)
@@ -242,14 +258,18 @@ def _cost_rows(rows: Rows, c: Columns, jobs: list[JobData], scale: float, cost: 
         cost[ps[:: len(j.pairs)]] += 1.0
         width = len(rate_cols)
         block = np.empty((len(ps), width + 2), dtype=np.int32)
-        block[:, 0], block[:, 1 : width + 1], block[:, -1] = ps, rate_cols, zs
+        block[:, :width], block[:, width], block[:, -1] = rate_cols, ps, zs
         values = np.empty(block.shape)
-        values[:, 0] = 1.0
-        values[:, 1 : width + 1] = -lats[:, None] * np.asarray(rate_coefs)[None, :]
+        values[:, width] = 1.0
+        values[:, :width] = -lats[:, None] * np.asarray(rate_coefs)[None, :]
         values[:, -1] = -lats * bound
         latency.append((block, values, -lats * bound))
     for block, values, lower in latency:
         rows.add_block("latency_cost", block, values, lower, INF)
+    for j in jobs:
+        if _rated(j):
+            cols, coefs = _stage_rate(c, j, j.types[0], scale)
+            rows.add("stage_rate", [c("rho", j.name), *cols], [1.0, *(-v for v in coefs)], 0.0, 0.0)
 
 
 def epoch_matrix(data: EpochData) -> EpochMatrix:

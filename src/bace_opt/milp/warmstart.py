@@ -1,7 +1,7 @@
 """Set every variable of the model from a plan, so the plan is a complete MIP start.
 
-Used for the greedy BACE-Pipe plan (stage 1) and for the stage-1 answer (stage 2). E, P and L take
-the values the constraints force on them for that plan, so the start is feasible as given.
+Used for the greedy BACE-Pipe plan (stage 1) and for the stage-1 answer (stage 2). E, rho, P and L
+take the values the constraints force on them for that plan, so the start is feasible as given.
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ def apply_plan(m: pyo.ConcreteModel, data: EpochData, placements: dict[str, Plac
         if len(job.types) > 1:
             m.theta[job.name, slowest].set_value(1)
             m.E[job.name, slowest].set_value(rate)
+        elif job.name in m.RATED:
+            m.rho[job.name].set_value(rate)
         for k, (a, b) in enumerate(placement.crossings, start=1):
             if (a, b) not in job.pair_latency_s:
                 return False
