@@ -21,7 +21,7 @@ from bace_opt.milp.lexicographic import solve_lexicographic
 from bace_opt.milp.matrix import epoch_matrix
 from bace_opt.policies.bace import BacePipe, Prioritizer
 from tests.conftest import INSTANCES, ROOT
-from tests.test_milp import SETTINGS, TooLarge, exhaustive, partly_busy
+from tests.test_milp import SETTINGS, partly_busy
 from tests.worlds import build, world_docs
 
 DIRECT = SolveOptions(solver="highs_direct", time_limit_s=30.0)
@@ -93,36 +93,6 @@ def test_matrix_is_the_model_appsi_builds(doc: dict) -> None:
 def test_matrix_is_appsis_on_snapshots(name: str) -> None:
     snapshot = load_snapshot(SNAPSHOTS / f"{name}.yaml")
     assert_matrix_is_appsis(epoch_data(snapshot, Prioritizer().weights_of(snapshot)))
-
-
-@SETTINGS
-@given(doc=world_docs(max_jobs=3, sizes=(8, 16), min_regions_per_job=2))
-def test_direct_equals_exhaustive_search(doc: dict) -> None:
-    snapshot = partly_busy(build(doc), len(str(doc)))
-    weights = Prioritizer().weights_of(snapshot)
-    try:
-        weight, cost = exhaustive(snapshot, weights)
-    except TooLarge:
-        assume(False)
-    for start in (None, {p.job: p for p in BacePipe().decide(snapshot)}):
-        result = solve_epoch(snapshot, weights, DIRECT, start=start)
-        assert result.status == Status.OPTIMAL
-        check = check_plan(snapshot, result.plan.values(), weights)
-        assert check.feasible, check.problems
-        assert check.weight == pytest.approx(weight, rel=1e-9, abs=1e-12)
-        unit = 1.0 / result.objective_scale
-        assert check.cost_usd == pytest.approx(cost, rel=1e-6, abs=1e-5 * unit)
-
-
-@pytest.mark.parametrize("name", ["tiny3.yaml", "hetero4.yaml"])
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_direct_equals_exhaustive_on_shipped_worlds(name: str, seed: int) -> None:
-    snapshot = partly_busy(load_instance(INSTANCES / name), seed)
-    weights = Prioritizer().weights_of(snapshot)
-    weight, cost = exhaustive(snapshot, weights)
-    result = solve_epoch(snapshot, weights, DIRECT)
-    check = check_plan(snapshot, result.plan.values(), weights)
-    assert (check.weight, check.cost_usd) == (pytest.approx(weight), pytest.approx(cost, rel=1e-6))
 
 
 @pytest.mark.parametrize("name", ["10x4x6-seed0", "10x4x6-seed1", "30x8x6-seed0", "geo6-2"])

@@ -136,7 +136,9 @@ def epoch(
     threads: Annotated[
         int | None, typer.Option(help="Solver threads (at most the cores).", min=1, max=CORES)
     ] = None,
-    backend: Annotated[str, typer.Option(help="Pyomo solver name.")] = "appsi_highs",
+    backend: Annotated[
+        str, typer.Option(help="appsi_highs, highs_direct, scip or a Pyomo solver name.")
+    ] = "appsi_highs",
     no_warm_start: Annotated[
         bool, typer.Option("--no-warm-start", help="Do not pass the greedy plan as MIP start.")
     ] = False,

@@ -1,10 +1,12 @@
-"""The only module that talks to a solver: one stage (the model's active objective) solved, its
-termination condition checked before a solution is loaded, and the answer as ``StageOutcome``.
+"""The module that picks a solver (``open_backend``) and talks to it: one stage (the model's
+active objective) solved, its termination condition checked before a solution is loaded, and the
+answer as ``StageOutcome`` (``stage``).
 
-HiGHS through Pyomo's ``appsi_highs`` by default (persistent, and its MIP start works); any other
-Pyomo solver by name through ``SolverFactory``. Trouble leaves as ``SolveFailure`` carrying our
-status. Nothing happens at import: the log filter and HiGHS's scheduler bookkeeping are set up by
-the first HiGHS backend, so importing the package changes no process-wide state.
+HiGHS through Pyomo's ``appsi_highs`` by default (persistent, and its MIP start works); SCIP for
+``scip`` (its own module, ``scip``); any other Pyomo solver by name through ``SolverFactory``.
+Trouble leaves as ``SolveFailure`` carrying our status. Nothing happens at import: the log filter
+and HiGHS's scheduler bookkeeping are set up by the first HiGHS backend, so importing the package
+changes no process-wide state.
 """
 
 from __future__ import annotations
@@ -16,18 +18,20 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import pyomo.environ as pyo
 
 from bace_opt.milp.result import SolveOptions, Status
+from bace_opt.milp.scip import SCIP_BACKENDS, ScipBackend
+from bace_opt.milp.stage import OBJECTIVE_CHECK as OBJECTIVE_CHECK
+from bace_opt.milp.stage import Backend as Backend
+from bace_opt.milp.stage import SolveFailure as SolveFailure
+from bace_opt.milp.stage import StageOutcome as StageOutcome
+from bace_opt.milp.stage import active_value, disagree
 
 log = logging.getLogger(__name__)
 
-OBJECTIVE_CHECK = 1e-6
-"""Relative disagreement between the solver's objective and the model's objective evaluated at
-the solver's solution above which the answer is not trusted."""
 WATCHDOG_GRACE_S = 0.5
 """How far past a stage's time limit HiGHS may run before our own watchdog interrupts it. HiGHS
 keeps its limit itself almost always, but was seen to overrun it (MIP presolve on large models,
@@ -53,50 +57,18 @@ FACTORY_STATUS: dict[str, Status] = {
 }
 
 
-@dataclass(frozen=True)
-class StageOutcome:
-    """One stage's answer; the solution is loaded into the model's variables."""
-
-    status: Status
-    termination: str
-    objective: float
-    """The active objective evaluated at the loaded solution (model units)."""
-    bound: float | None
-    """The solver's dual bound on it, when it reports one."""
-
-
-class SolveFailure(Exception):
-    """A stage ended without a usable answer; carries our status and the solver's word."""
-
-    def __init__(self, status: Status, message: str, termination: str = "") -> None:
-        super().__init__(message)
-        self.status = status
-        self.termination = termination
-
-
-class Backend(Protocol):
-    def attach(self, m: pyo.ConcreteModel) -> None:
-        """Hand the model to the solver now (so later time limits are the solver's own)."""
-
-    def solve(self, m: pyo.ConcreteModel, limit: float) -> StageOutcome:
-        """Solve for the active objective within ``limit`` seconds."""
-
-
 def open_backend(options: SolveOptions) -> Backend:
-    """HiGHS through appsi for ``appsi_highs``/``highs``, else Pyomo's ``SolverFactory``."""
+    """HiGHS through appsi for ``appsi_highs``/``highs``; SCIP through pyscipopt (``scip``) for
+    ``scip`` and Pyomo's names ``scip_persistent``, ``scip_direct``; else ``SolverFactory``."""
     if options.solver in ("appsi_highs", "highs"):
         return HighsBackend(options)
+    if options.solver in SCIP_BACKENDS:
+        return ScipBackend(options)
     return FactoryBackend(options.solver)
 
 
-def _active_value(m: pyo.ConcreteModel) -> float:
-    """The active objective at the variables' current values."""
-    value: float = pyo.value(next(m.component_data_objects(pyo.Objective, active=True)))
-    return value
-
-
-def _disagree(actual: float, reported: float) -> bool:
-    return abs(actual - reported) > OBJECTIVE_CHECK * max(1.0, abs(actual))
+_active_value = active_value  # the names ``direct`` knows them by
+_disagree = disagree
 
 
 class _KnownStatusFilter(logging.Filter):
@@ -310,7 +282,8 @@ def _stage_appsi(opt: Any, m: pyo.ConcreteModel, limit: float) -> StageOutcome:
 
 
 class FactoryBackend:
-    """Any Pyomo solver by name (``SolverFactory``), a fresh one per stage; no dual bound."""
+    """Any Pyomo solver by name (``SolverFactory``), a fresh one per stage (a persistent one, e.g.
+    ``gurobi_persistent``, is handed the model first); no dual bound."""
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -320,12 +293,15 @@ class FactoryBackend:
 
     def solve(self, m: pyo.ConcreteModel, limit: float) -> StageOutcome:
         from pyomo.opt import SolverStatus
+        from pyomo.solvers.plugins.solvers.persistent_solver import PersistentSolver
 
         opt = pyo.SolverFactory(self.name)
         if opt is None or not opt.available(exception_flag=False):
             raise SolveFailure(Status.ERROR, f"solver {self.name} is not available")
         if "time_limit" in getattr(opt, "config", {}):
             opt.config.time_limit = limit
+        if isinstance(opt, PersistentSolver):
+            opt.set_instance(m)
         results = opt.solve(m, load_solutions=False)
         tc = results.solver.termination_condition
         termination = str(tc)
