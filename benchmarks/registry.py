@@ -235,6 +235,81 @@ class SnapshotSuite(Spec):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Geo10Snapshots(Spec):
+    """Writes geo10's real-data epochs as files: ``geo10-J-empty`` and ``geo10-J-half`` (J
+    waiting Philly-trace jobs in an idle world, or in the half-busy world a BACE-Pipe run left;
+    ``worlds.geo10_epoch``), one per seed (the seed picks the trace window)."""
+
+    sizes: tuple[str, ...] = ("geo10-200-empty", "geo10-200-half")
+    seeds: tuple[int, ...] = (0, 1, 2)
+    folder: Path | None = SNAPSHOTS
+    """Where the snapshot files go; None = ``out/snapshots``."""
+
+    measure: ClassVar[str] = "cells.geo10:write_snapshot"
+    table: ClassVar[str] = (
+        "size:<16 seed:>4d time_h:>7.1f waiting:>7d free_gpus:>9d running:>7d link_use:>8.3f "
+        "file:<40"
+    )
+
+    def cells(self) -> list[dict[str, Any]]:
+        folder = str(self.folder or self.out / "snapshots")
+        return [
+            {"size": size, "seed": seed, "folder": folder}
+            for size in self.sizes
+            for seed in self.seeds
+        ]
+
+
+@dataclass(frozen=True, kw_only=True)
+class MilpScale(Spec):
+    """The epoch MILP at the sizes that matter, on snapshot files ``SIZE-seedN.yaml``, through the
+    path ``bace-opt epoch`` takes (greedy MIP start, two lexicographic stages): wall time of the
+    whole ``solve_epoch`` call (build included), whether it proved the optimum, its bounds, and
+    the greedy plan's weight and cost on the same snapshot."""
+
+    sizes: tuple[str, ...] = (
+        "60x16x6",
+        "100x16x10",
+        "200x16x10",
+        "60x8x20",
+        "geo10-200-empty",
+        "geo10-200-half",
+    )
+    seeds: tuple[int, ...] = (0, 1, 2)
+    folder: Path = SNAPSHOTS
+    time_limit_s: float = 60.0
+    mip_gap: float = 0.0
+    threads: int = 2
+    backend: str = "appsi_highs"
+    """A Pyomo solver name, or ``highs_direct`` (HiGHS fed arrays)."""
+    isolated: bool = True
+    """Solve in a child process stopped at the limit, as the CLI does (``SolveOptions``)."""
+
+    measure: ClassVar[str] = "cells.milp_scale:scale"
+    isolation: ClassVar[Isolation] = "fresh"
+    timed: ClassVar[tuple[str, ...]] = ("wall_s", "build_s", "solve_s", "greedy_s", "peak_rss_mib")
+    table: ClassVar[str] = (
+        "snapshot:<22 waiting:>7d regions:>7d status:<10 proven:<6 wall_s:>7.2f build_s:>7.2f "
+        "weight:>9.4f weight_bound:>12.4f cost_usd:>10.2f cost_bound_usd:>14.2f "
+        "cost_gap:>8.4f greedy_weight:>13.4f greedy_cost_usd:>15.2f"
+    )
+
+    def cells(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "path": str(self.folder / f"{size}-seed{seed}.yaml"),
+                "time_limit_s": self.time_limit_s,
+                "mip_gap": self.mip_gap,
+                "threads": self.threads,
+                "backend": self.backend,
+                "isolated": self.isolated,
+            }
+            for size in self.sizes
+            for seed in self.seeds
+        ]
+
+
+@dataclass(frozen=True, kw_only=True)
 class Formulations(Spec):
     """The shipped block MILP against a per-stage assignment model on the same snapshot files,
     solver and two-stage procedure (no MIP start)."""
@@ -367,6 +442,33 @@ _SPECS: tuple[Spec, ...] = (
         stem="snapshots",
         description="write the gap study's snapshot files to benchmarks/snapshots/",
         quick={"sizes": ("10x4x6",), "seeds": (0,), "folder": None},
+    ),
+    Geo10Snapshots(
+        name="geo10-snapshots",
+        stem="snapshots_geo10",
+        description="write geo10's 200-job epochs (empty, half-busy) to benchmarks/snapshots/",
+        quick={"sizes": ("geo10-20-half",), "seeds": (0,), "folder": None},
+    ),
+    MilpScale(
+        name="milp-scale",
+        stem="milp_scale",
+        description="the epoch MILP at 60-200 waiting jobs x 6-20 regions, 60 s, 2 threads",
+        repeats=3,
+        quick={"sizes": ("10x4x6",), "seeds": (0,), "time_limit_s": 10.0, "repeats": 1},
+    ),
+    MilpScale(
+        name="milp-scale-direct",
+        stem="milp_scale_direct",
+        description="milp-scale with the highs_direct backend (HiGHS fed arrays, no Pyomo model)",
+        repeats=3,
+        backend="highs_direct",
+        quick={
+            "sizes": ("10x4x6",),
+            "seeds": (0,),
+            "time_limit_s": 10.0,
+            "repeats": 1,
+            "isolated": False,  # the in-process path too; milp-scale's quick runs the isolated one
+        },
     ),
     Formulations(
         name="formulations",

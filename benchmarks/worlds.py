@@ -1,16 +1,19 @@
 """Seeded benchmark worlds: geo6's regions and links, or n synthetic regions on a full mesh, with a
-Poisson workload sized to a target offered load."""
+Poisson workload sized to a target offered load; and geo10 epochs (real regions, links, prices and
+Philly trace jobs) with a 200-job queue in an empty or a half-busy world."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import yaml
 
-from bace_opt.core.world import Instance
+from bace_opt.core.world import Instance, Snapshot
 from bace_opt.io.read import parse_instance
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,3 +113,59 @@ def geo6_stream(jobs: int, load: float = 1.5, seed: int = 0) -> Instance:
         seed=seed, count=jobs, arrivals={"process": "poisson", "rate_per_hour": rate_per_hour}
     )
     return parse_instance(doc, ROOT / "instances")
+
+
+GEO10_SPEC = ROOT / "instances" / "geo10-spec.yaml"
+GEO10_BEFORE = 400
+"""Trace jobs that run before a geo10 epoch (the half-busy world is a simulation of them)."""
+
+
+def geo10_stream(jobs: int, seed: int) -> Instance:
+    """geo10-spec's world replaying ``jobs`` Philly rows from row ``seed · jobs`` (a sweep's seed:
+    the workload's seed and the s-th window of the trace; ``sweeps.cells.scaled_document``)."""
+    from bace_opt.sweeps.cells import scaled_document
+
+    doc = yaml.safe_load(GEO10_SPEC.read_text())
+    doc["workload"]["count"] = jobs
+    doc["workload"]["arrivals"]["start_row"] = 0
+    return parse_instance(scaled_document(doc, 1.0, 1.0, seed), ROOT / "instances")
+
+
+def geo10_epoch(world: str, waiting: int = 200, seed: int = 0) -> Snapshot:
+    """An epoch of geo10 with ``waiting`` trace jobs queued, in an ``empty`` or ``half``-busy world.
+
+    The seed's trace window holds ``GEO10_BEFORE`` + ``waiting`` rows. The first ones are
+    simulated with BACE-Pipe on geo10; the epoch is the one whose GPUs held by running jobs are
+    closest to half (earliest on ties) among those inside the arrival phase and late enough for
+    the queue below.
+    The last ``waiting`` rows are the queue: their trace gaps kept, shifted so that the last one
+    arrives at the epoch's time. ``half`` keeps the run's running jobs, free GPUs and residual
+    bandwidth (the simulator's own accounting; its few queued jobs are left out); ``empty`` is the
+    same queue at the same time (same prices and priority weights) with every GPU and link free.
+    """
+    from bace_opt.policies.bace import BacePipe
+    from bace_opt.sim import SimulationOptions, simulate
+
+    if world not in ("empty", "half"):
+        raise ValueError(f"world must be 'empty' or 'half', not {world!r}")
+    stream = geo10_stream(GEO10_BEFORE + waiting, seed)
+    before, queue = stream.jobs[:GEO10_BEFORE], stream.jobs[GEO10_BEFORE:]
+    span = queue[-1].arrival_s - queue[0].arrival_s
+    seen: list[Snapshot] = []
+    simulate(replace(stream, jobs=before), BacePipe(), SimulationOptions(on_snapshot=seen.append))
+    total = sum(r.gpus for r in stream.regions)
+    eligible = [s for s in seen if span <= s.time_s <= before[-1].arrival_s]
+    if not eligible:
+        raise ValueError(f"seed {seed}: no epoch after {span:g} s within the arrival phase")
+    epoch = min(
+        eligible, key=lambda s: (abs(total - sum(s.free_gpus.values()) - total / 2), s.time_s)
+    )
+    t = epoch.time_s
+    last = queue[-1].arrival_s
+    jobs = tuple(replace(j, arrival_s=round(t - (last - j.arrival_s), 3)) for j in queue)
+    name = f"geo10-{waiting}-{world}-seed{seed}"
+    instance = replace(stream, name=name, jobs=jobs)
+    if world == "half":
+        return Snapshot(instance, t, jobs, epoch.free_gpus, epoch.residual_gbps, epoch.running)
+    free = MappingProxyType({r.name: r.gpus for r in instance.regions})
+    return Snapshot(instance, t, jobs, free, MappingProxyType(dict(instance.network.capacity)))

@@ -9,6 +9,7 @@ admitted weight and cost.
 
     python scripts/golden.py write              # on the code whose behaviour is the reference
     python scripts/golden.py write --no-epochs  # the runs only; the epochs' references are kept
+    python scripts/golden.py write --only geo10  # those entries (re)written, the others kept
     python scripts/golden.py check [--only tiny3,hetero4] [--policies bace,sjf]
 
 Epochs whose MILP stops at its time limit depend on the machine's speed (and on what else runs),
@@ -166,8 +167,9 @@ def main() -> int:
     policies = args.policies.split(",") if args.policies else list(POLICIES)
     now = compute(only, policies, not args.no_epochs, args.workers)
     if args.action == "write":
-        if args.no_epochs and MANIFEST.exists():
-            now["epochs"] = load_manifest()["epochs"]  # rewrite the runs, keep the epochs
+        if MANIFEST.exists() and (args.no_epochs or only is not None or args.policies):
+            kept = load_manifest()  # rewrite what was run, keep the rest
+            now = {part: kept[part] | now[part] for part in ("runs", "epochs")}
         MANIFEST.parent.mkdir(parents=True, exist_ok=True)
         MANIFEST.write_text(json.dumps(now, indent=1, sort_keys=True) + "\n")
         print(f"wrote {MANIFEST}: {len(now['runs'])} runs, {len(now['epochs'])} epochs")
