@@ -25,7 +25,7 @@ from bace_opt.io.read import load_instance, load_snapshot, parse_instance
 from bace_opt.io.write import write_yaml_atomic
 from bace_opt.milp import SolveOptions, Status, solve_epoch
 from bace_opt.milp.build import build_model
-from bace_opt.milp.data import epoch_data
+from bace_opt.milp.data import epoch_data, trivial_bounds
 from bace_opt.milp.lexicographic import solve_lexicographic
 from bace_opt.policies import make_policy
 from bace_opt.policies.bace import BacePipe, Prioritizer
@@ -98,10 +98,14 @@ def exhaustive(snapshot: Snapshot, weights: dict[str, float]) -> tuple[float, fl
 
 @pytest.mark.parametrize("solver", BACKENDS)
 @SETTINGS
-@given(doc=world_docs(max_jobs=3, sizes=(8, 16), min_regions_per_job=2))
+@given(
+    doc=world_docs(max_jobs=3, sizes=(8, 16), min_regions_per_job=2)
+    | world_docs(max_jobs=3, sizes=(8, 16), min_regions_per_job=2, min_price=-0.4)
+)
 def test_milp_equals_exhaustive_search(solver: str, doc: dict) -> None:
     """Every backend, cold and from the greedy start: the proven optimum is exhaustive search's,
-    and the model's objective is the plan's cost as the checker measures it."""
+    and the model's objective is the plan's cost as the checker measures it — prices negative
+    too (a stage, a crossing and a whole job may then cost less than nothing)."""
     snapshot = partly_busy(build(doc), len(str(doc)))
     weights = Prioritizer().weights_of(snapshot)
     try:
@@ -109,9 +113,11 @@ def test_milp_equals_exhaustive_search(solver: str, doc: dict) -> None:
     except TooLarge:
         assume(False)
     options = SolveOptions(solver=solver, time_limit_s=30.0)
+    weight_floor, cost_floor = trivial_bounds(epoch_data(snapshot, weights))
     for start in (None, {p.job: p for p in BacePipe().decide(snapshot)}):
         result = solve_epoch(snapshot, weights, options, start=start)
         assert result.status == Status.OPTIMAL, result.message
+        assert weight_floor >= weight - 1e-9 and cost_floor <= result.model_objective + 1e-9
         check = check_plan(snapshot, result.plan.values(), weights)
         assert check.feasible, check.problems
         assert check.weight == pytest.approx(weight, rel=1e-9, abs=1e-12)

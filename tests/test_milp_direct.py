@@ -81,7 +81,10 @@ def assert_matrix_is_appsis(data: EpochData) -> None:
 
 
 @SETTINGS
-@given(doc=world_docs(max_jobs=5, sizes=(8, 16, 32), min_regions_per_job=2))
+@given(
+    doc=world_docs(max_jobs=5, sizes=(8, 16, 32), min_regions_per_job=2)
+    | world_docs(max_jobs=5, sizes=(8, 16, 32), min_regions_per_job=2, min_price=-0.4)
+)
 def test_matrix_is_the_model_appsi_builds(doc: dict) -> None:
     snapshot = partly_busy(build(doc), len(str(doc)))
     data = epoch_data(snapshot, Prioritizer().weights_of(snapshot))

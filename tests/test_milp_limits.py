@@ -15,19 +15,22 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 
+import pyomo.environ as pyo
 import pytest
 
 from bace_opt.checker import check_plan
 from bace_opt.core.placement import Block, Placement
 from bace_opt.core.world import Snapshot
 from bace_opt.io.read import load_instance, load_snapshot
-from bace_opt.milp import SolveOptions, Status, solve_epoch
-from bace_opt.milp.data import epoch_data
+from bace_opt.milp import SolveOptions, Status, lexicographic, solve_epoch
+from bace_opt.milp.data import epoch_data, trivial_bounds
 from bace_opt.milp.isolate import CHILD_NAME, _Heard, _incumbent, solve_isolated
 from bace_opt.milp.lexicographic import StageOne
 from bace_opt.milp.result import SolveResult
+from bace_opt.milp.solver import Backend, SolveFailure, StageOutcome, open_backend
 from bace_opt.policies.bace import BacePipe, Prioritizer
 from tests.conftest import INSTANCES, ROOT
+from tests.test_milp import partly_busy
 
 SNAPSHOTS = ROOT / "benchmarks" / "snapshots"
 MARGIN_S = 2.0
@@ -100,7 +103,16 @@ def test_time_limit_holds_while_the_model_is_still_being_built(with_start: bool)
         assert check.feasible and result.weight == pytest.approx(check.weight)
         assert result.objective_usd == pytest.approx(check.cost_usd)
         assert result.model_objective == pytest.approx(check.cost_usd * result.objective_scale)
-        assert result.bound is None and result.gap is None, "nothing proven"
+        weight_bound, cost_bound = trivial_bounds(epoch_data(snapshot, weights))
+        assert (
+            (result.weight_bound, result.bound)
+            == (weight_bound, cost_bound)
+            == (
+                pytest.approx(sum(weights.values())),
+                0.0,
+            )
+        ), "only the bounds that need no solve: finite, honest"
+        assert result.gap == 1.0, "nothing proven"
     assert not _wait_gone(_solver_children(), 1.0)
 
 
@@ -137,6 +149,46 @@ def test_stage_one_admission_stands_when_stage_two_is_stopped() -> None:
     bad = replace(heard, stage1=replace(one, plan=wrong))
     result = _incumbent(stopped, snapshot, weights, options, None, bad)
     assert not result.usable and "fails the exact check" in result.message
+
+
+class _CostStageFindsNothing:
+    """A backend whose first stage is the real solver's and whose cost stage stops at its limit
+    with no solution (as HiGHS did at 200 jobs x 16 x 10, with a MIP start it did not take)."""
+
+    def __init__(self, real: Backend) -> None:
+        self.real, self.solves = real, 0
+
+    def attach(self, m: pyo.ConcreteModel) -> None:
+        self.real.attach(m)
+
+    def solve(self, m: pyo.ConcreteModel, limit: float) -> StageOutcome:
+        self.solves += 1
+        if self.solves == 2:
+            for var in m.component_data_objects(pyo.Var):
+                var.set_value(None)  # what a failed load may leave behind
+            raise SolveFailure(Status.TIME_LIMIT, "time limit reached before any solution")
+        return self.real.solve(m, limit)
+
+
+def test_stage_one_admission_stands_when_stage_two_finds_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    snapshot = partly_busy(load_instance(INSTANCES / "hetero4.yaml"), 1)
+    weights = Prioritizer().weights_of(snapshot)
+    options = SolveOptions(time_limit_s=30.0, isolated=False)
+    proven = solve_epoch(snapshot, weights, options)
+    assert proven.status == Status.OPTIMAL and proven.plan
+    monkeypatch.setattr(
+        lexicographic, "open_backend", lambda o: _CostStageFindsNothing(open_backend(o))
+    )
+    result = solve_epoch(snapshot, weights, options)
+    assert result.status == Status.TIME_LIMIT and result.usable, "never called optimal"
+    assert result.bound == 0.0 and result.gap == 1.0, "the trivial bound: nothing proven"
+    assert "stage 1's plan kept" in result.message
+    check = check_plan(snapshot, result.plan.values(), weights)
+    assert check.feasible and check.weight == pytest.approx(proven.weight)
+    assert result.model_objective == pytest.approx(check.cost_usd * result.objective_scale)
+    assert check.cost_usd >= proven.objective_usd - 1e-6
 
 
 def test_a_failing_solver_process_is_an_error_status() -> None:

@@ -25,19 +25,24 @@ def world_docs(
     max_jobs: int = 10,
     sizes: tuple[int, ...] = (8, 16, 32, 64),
     min_regions_per_job: int = 1,
+    min_price: float = 0.01,
 ) -> dict[str, Any]:
+    """A random world; ``min_price`` < 0 lets prices go negative, as wholesale markets' do (to
+    four decimals then, as a tariff is: no price of 1e-171 $/kWh, whose coefficients HiGHS would
+    drop as below its smallest matrix value)."""
     n = draw(st.integers(2, 4))
     names = [f"r{i}" for i in range(n)]
-    hourly = st.lists(st.floats(0.01, 0.5), min_size=24, max_size=24).map(
-        lambda v: {"hourly_utc": v}
-    )
+    price = st.floats(min_price, 0.5)
+    if min_price < 0.01:
+        price = price.map(lambda v: round(v, 4))
+    hourly = st.lists(price, min_size=24, max_size=24).map(lambda v: {"hourly_utc": v})
     regions = [
         {
             "name": name,
             "gpus": draw(st.sampled_from(sizes)),
             "gpu_type": draw(st.sampled_from(["A100", "H100"])),
             "pue": draw(st.floats(1.0, 1.6)),
-            "price": draw(st.floats(0.01, 0.5) | hourly),
+            "price": draw(price | hourly),
         }
         for name in names
     ]

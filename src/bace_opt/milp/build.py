@@ -27,17 +27,14 @@ from collections.abc import Callable
 
 import pyomo.environ as pyo
 
-from bace_opt.milp.data import EpochData, JobData, cost_scale
+from bace_opt.milp.cost import COST_FAMILIES, add_epoch_cost, set_cost_families
+from bace_opt.milp.data import EpochData, cost_scale, rated, single_type
 
-COST_FAMILIES = ("stage_cost", "latency_cost", "stage_rate")
-"""Constraint families that only define cost variables (E, P, rho): off in the admission stage."""
+__all__ = ["COST_FAMILIES", "LINK_MARGIN_GBPS", "build_model", "set_cost_families"]
+
 LINK_MARGIN_GBPS = 1e-7
 """Kept free on every link direction so a solution within the solver's feasibility tolerance is
 still feasible when checked exactly (the simulator's check has no tolerance to spare)."""
-
-
-def _homogeneous(job: JobData) -> bool:
-    return len(job.types) == 1
 
 
 def add_sets(m: pyo.ConcreteModel, data: EpochData) -> None:
@@ -63,7 +60,7 @@ def add_sets(m: pyo.ConcreteModel, data: EpochData) -> None:
     m.TYPE_CHOICE = pyo.Set(
         dimen=2,
         ordered=True,
-        initialize=[(j.name, t) for j in jobs if not _homogeneous(j) for t in j.types],
+        initialize=[(j.name, t) for j in jobs if not single_type(j) for t in j.types],
     )
     m.LOAD = pyo.Set(
         dimen=3,
@@ -71,17 +68,12 @@ def add_sets(m: pyo.ConcreteModel, data: EpochData) -> None:
         initialize=[
             (j.name, *d)
             for j in jobs
-            if not _homogeneous(j) and j.blocks > 1
+            if not single_type(j) and j.blocks > 1
             for d in sorted({d for p in j.pairs for d in data.pair_uses[p]})
         ],
     )
     m.DIRECTIONS = pyo.Set(dimen=2, ordered=True, initialize=data.directions)
-    m.RATED = pyo.Set(ordered=True, initialize=[j.name for j in jobs if _rated(j)])
-
-
-def _rated(job: JobData) -> bool:
-    """The job has one candidate type and may cross: its latency-cost rows read ``rho[j]``."""
-    return _homogeneous(job) and job.blocks > 1 and bool(job.pairs)
+    m.RATED = pyo.Set(ordered=True, initialize=[j.name for j in jobs if rated(j)])
 
 
 def add_variables(m: pyo.ConcreteModel, data: EpochData) -> None:
@@ -95,25 +87,16 @@ def add_variables(m: pyo.ConcreteModel, data: EpochData) -> None:
     )
     m.z = pyo.Var(m.TRANSITION, domain=pyo.Binary)
     m.theta = pyo.Var(m.TYPE_CHOICE, domain=pyo.Binary)
-    m.E = pyo.Var(m.TYPE_CHOICE, domain=pyo.NonNegativeReals)
-    m.P = pyo.Var(m.LATENCY_SLOT, domain=pyo.NonNegativeReals)
-    m.L = pyo.Var(m.LOAD, domain=pyo.NonNegativeReals)
-    m.rho = pyo.Var(m.RATED, domain=pyo.NonNegativeReals)
-
-
-def _stage_cost_rate(m: pyo.ConcreteModel, job: JobData, gpu_type: str) -> pyo.Expression:
-    """scale · g · Σ_{k,r} n[j,k,r] · rate[r, t]: $ per second of run time if t is the slowest
-    type, in the model's cost unit (``COST_SCALE``)."""
-    scale = pyo.value(m.COST_SCALE)
-    return (
-        scale
-        * job.width
-        * sum(
-            job.rate[(r, gpu_type)] * m.n[job.name, k, r]
-            for k in range(1, job.blocks + 1)
-            for r in job.regions
-        )
+    scale = cost_scale(data)  # E, P and rho are in the model's cost unit; below 0 only at
+    low = {j.name: scale * j.stage_cost_floor() for j in data.jobs}  # negative prices (cost)
+    m.E = pyo.Var(
+        m.TYPE_CHOICE, bounds=lambda _, j, t: (scale * by_name[j].stage_cost_floor(t), None)
     )
+    m.P = pyo.Var(
+        m.LATENCY_SLOT, bounds=lambda _, j, k: (scale * by_name[j].latency_cost_floor(), None)
+    )
+    m.L = pyo.Var(m.LOAD, domain=pyo.NonNegativeReals)
+    m.rho = pyo.Var(m.RATED, bounds=lambda _, j: (low[j], None))
 
 
 def add_block_structure(m: pyo.ConcreteModel, data: EpochData) -> None:
@@ -194,7 +177,7 @@ def add_slowest_type(m: pyo.ConcreteModel, data: EpochData) -> None:
     m.no_slower_block = pyo.ConstraintList()
     m.slowest_used = pyo.ConstraintList()
     for j in data.jobs:
-        if _homogeneous(j) or j.blocks == 0:
+        if single_type(j) or j.blocks == 0:
             continue
         m.one_slowest.add(sum(m.theta[j.name, t] for t in j.types) == m.x[j.name])
         for k in range(1, j.blocks + 1):
@@ -228,7 +211,7 @@ def add_link_capacity(m: pyo.ConcreteModel, data: EpochData) -> None:
             )
             if isinstance(crossing_uses, int):
                 continue
-            if _homogeneous(j):
+            if single_type(j):
                 terms.append(j.need_gbps[j.types[0]] * crossing_uses)
                 continue
             most = sum(
@@ -243,61 +226,6 @@ def add_link_capacity(m: pyo.ConcreteModel, data: EpochData) -> None:
             terms.append(m.L[j.name, *d])
         if terms:
             m.link_capacity.add(sum(terms) <= data.residual_gbps[d] - LINK_MARGIN_GBPS)
-
-
-def add_epoch_cost(m: pyo.ConcreteModel, data: EpochData) -> None:
-    """cost_j = Σ_t D₀_t · E[j,t] + Σ_k P[j,k] with E[j,t] ≥ g Σ n · rate_t − Ē_t (1 − θ[j,t])
-    (E = g Σ n · rate for a single candidate type) and, for every allowed pair a→b,
-    P[j,k] ≥ I·lat_ab · (stage rate − Ē (1 − z[j,k,a,b])): the latency of the transition actually
-    taken, times the job's stage-cost rate.
-
-    A single-type job's stage rate is the variable ``rho[j]``, tied to g Σ n · rate by one
-    equality (``stage_rate``), so each latency row has three terms instead of the K·R of the
-    rate written out (the same polyhedron: rho is that sum)."""
-    m.stage_cost = pyo.ConstraintList()
-    m.latency_cost = pyo.ConstraintList()
-    m.stage_rate = pyo.ConstraintList()
-    scale = pyo.value(m.COST_SCALE)
-    cost = {}
-    for j in data.jobs:
-        if j.blocks == 0:
-            continue
-        if _homogeneous(j):
-            t = j.types[0]
-            written = _stage_cost_rate(m, j, t)
-            compute = j.compute_s[t] * written
-            rate = m.rho[j.name] if _rated(j) else written
-        else:
-            for t in j.types:
-                bound = scale * j.width * j.stages * max(j.rate[(r, t)] for r in j.regions)
-                m.stage_cost.add(
-                    m.E[j.name, t] >= _stage_cost_rate(m, j, t) - bound * (1 - m.theta[j.name, t])
-                )
-            rate = sum(m.E[j.name, t] for t in j.types)
-            compute = sum(j.compute_s[t] * m.E[j.name, t] for t in j.types)
-        bound = scale * j.stage_cost_bound()
-        for k in range(1, j.blocks):
-            for a, b in j.pairs:
-                lat = j.pair_latency_s[(a, b)]
-                m.latency_cost.add(
-                    m.P[j.name, k] >= lat * rate - lat * bound * (1 - m.z[j.name, k, a, b])
-                )
-        cost[j.name] = compute + sum(m.P[j.name, k] for k in range(1, j.blocks))
-    by_name = {j.name: j for j in data.jobs}
-    for name in m.RATED:
-        job = by_name[name]
-        m.stage_rate.add(m.rho[name] == _stage_cost_rate(m, job, job.types[0]))
-    m.job_cost = pyo.Expression(m.JOBS, rule=lambda m, j: cost[j])
-
-
-def set_cost_families(m: pyo.ConcreteModel, active: bool) -> None:
-    """Switch the cost-defining families on (cost stage) or off (admission stage)."""
-    for name in COST_FAMILIES:
-        family = getattr(m, name)
-        if active:
-            family.activate()
-        else:
-            family.deactivate()
 
 
 def add_cost_scale(m: pyo.ConcreteModel, data: EpochData) -> None:

@@ -50,9 +50,31 @@ class JobData:
     def pairs(self) -> list[Pair]:
         return sorted(self.pair_latency_s)
 
-    def stage_cost_bound(self) -> float:
-        """Ē: an upper bound of g · Σ stages · rate over any placement."""
-        return self.width * self.stages * max(self.rate.values(), default=0.0)
+    def stage_cost_bound(self, gpu_type: str | None = None) -> float:
+        """Ē ≥ 0: an upper bound of g · Σ stages · rate over any placement (on ``gpu_type``, or
+        any type) and over none (rate 0: the job not admitted) — a big-M of the cost rows."""
+        rates = [v for (_, t), v in self.rate.items() if gpu_type in (None, t)]
+        return self.width * self.stages * max(max(rates, default=0.0), 0.0)
+
+    def stage_cost_floor(self, gpu_type: str | None = None) -> float:
+        """Ř ≤ 0: a lower bound of g · Σ stages · rate over any placement (on ``gpu_type``, or
+        any type); 0 unless a rate is negative — prices may be (markets have negative hours)."""
+        rates = [v for (_, t), v in self.rate.items() if gpu_type in (None, t)]
+        return self.width * self.stages * min(min(rates, default=0.0), 0.0)
+
+    def latency_cost_floor(self) -> float:
+        """P̌ ≤ 0: a lower bound of the cost one crossing's latency adds (longest pair × Ř)."""
+        return max(self.pair_latency_s.values(), default=0.0) * self.stage_cost_floor()
+
+
+def single_type(job: JobData) -> bool:
+    """One candidate GPU type: the slowest type is known, so the model needs no theta or E."""
+    return len(job.types) == 1
+
+
+def rated(job: JobData) -> bool:
+    """The job has one candidate type and may cross: its latency-cost rows read ``rho[j]``."""
+    return single_type(job) and job.blocks > 1 and bool(job.pairs)
 
 
 @dataclass(frozen=True)
@@ -139,6 +161,21 @@ def epoch_data(snapshot: Snapshot, weights: dict[str, float]) -> EpochData:
         residual_gbps=dict(snapshot.residual_gbps),
         pair_uses=pair_uses,
     )
+
+
+def trivial_bounds(data: EpochData) -> tuple[float, float]:
+    """Bounds that need no solve, for a stage stopped before the solver had one (valid for every
+    plan): Σ w over the jobs that could be admitted (the admission, maximized), and the least a
+    plan can cost in the model's unit — 0, less only where a rate is negative: per job D₀ · Ř plus
+    a P̌ per possible crossing (``cost``'s lower bounds of E, rho and P)."""
+    weight = sum(j.weight for j in data.jobs if j.blocks > 0)
+    floor = sum(
+        max(j.compute_s.values(), default=0.0) * j.stage_cost_floor()
+        + (j.blocks - 1) * j.latency_cost_floor()
+        for j in data.jobs
+        if j.blocks > 0
+    )
+    return weight, cost_scale(data) * floor
 
 
 def cost_scale(data: EpochData) -> float:

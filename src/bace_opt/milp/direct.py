@@ -23,7 +23,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from bace_opt.milp.build import COST_FAMILIES
-from bace_opt.milp.data import EpochData
+from bace_opt.milp.data import EpochData, trivial_bounds
 from bace_opt.milp.matrix import EpochMatrix, epoch_matrix
 from bace_opt.milp.result import SolveOptions, Status
 from bace_opt.milp.solver import (
@@ -45,7 +45,8 @@ STANDARD_COMPONENTS = frozenset(
         *("first_block", "contiguous_blocks", "region_once", "block_nonempty", "block_room"),
         *("all_stages", "gpu_capacity", "transition_from", "transition_to", "one_transition"),
         *("one_slowest", "no_slower_block", "slowest_used", "link_capacity", "link_load"),
-        *("stage_cost", "latency_cost", "stage_rate", "admission_floor", "admission", "cost"),
+        *("stage_cost", "latency_cost", "stage_rate", "cost_floor", "admission_floor"),
+        *("admission", "cost"),
         *("x", "y", "n", "z", "theta", "E", "P", "L", "rho"),
     )
 )
@@ -288,9 +289,9 @@ class DirectHighsBackend:
 
     def _finite(self, m: pyo.ConcreteModel, info: Any) -> float:
         """HiGHS's dual bound, or the trivial one when it has none yet (stopped in presolve):
-        Σ w for the admission (maximized), 0 for the cost (no cost term is negative)."""
+        ``data.trivial_bounds``."""
         bound = float(info.mip_dual_bound)
         if np.isfinite(bound):
             return bound
-        assert self._matrix is not None
-        return float(self._matrix.admission.sum()) if m.admission.active else 0.0
+        weight, cost = trivial_bounds(self._data)
+        return weight if m.admission.active else cost

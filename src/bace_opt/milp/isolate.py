@@ -41,7 +41,7 @@ from bace_opt.checker import check_plan
 from bace_opt.core.placement import Placement
 from bace_opt.core.world import Snapshot
 from bace_opt.milp.build import build_model
-from bace_opt.milp.data import EpochData, cost_scale
+from bace_opt.milp.data import EpochData, cost_scale, trivial_bounds
 from bace_opt.milp.lexicographic import StageOne, solve_lexicographic
 from bace_opt.milp.result import SolveOptions, SolveResult, Status
 
@@ -263,7 +263,7 @@ def solve_isolated(
     if not heard.timed_out:
         why = heard.failure or f"it ended with exit code {child.exitcode} and no answer"
         return replace(stopped, status=Status.ERROR, message=f"the solver process failed: {why}")
-    return _incumbent(stopped, snapshot, weights, options, start, heard)
+    return _incumbent(stopped, snapshot, weights, options, start, heard, trivial_bounds(data))
 
 
 def _incumbent(
@@ -273,9 +273,11 @@ def _incumbent(
     options: SolveOptions,
     start: dict[str, Placement] | None,
     heard: _Heard,
+    trivial: tuple[float, float] | None = None,
 ) -> SolveResult:
     """The honest answer of a solve ``stopped`` at its time limit: the best plan known then, its
-    cost and weight re-measured by the checker, never called optimal."""
+    cost and weight re-measured by the checker, never called optimal; bounds the solver did not
+    get to are ``trivial`` ones (``data.trivial_bounds``), when given."""
     where = (
         "while building the model"
         if heard.build_s is None
@@ -296,6 +298,7 @@ def _incumbent(
     check = check_plan(snapshot, plan.values(), weights)
     if not check.feasible:
         return replace(stopped, message=f"{said}, which fails the exact check: {check.problems[0]}")
+    weight_floor, cost_floor = (None, None) if trivial is None else trivial
     return replace(
         stopped,
         termination=termination,
@@ -303,6 +306,7 @@ def _incumbent(
         objective_usd=check.cost_usd,
         model_objective=check.cost_usd * stopped.objective_scale,
         weight=check.weight if one is None else one.weight,
-        weight_bound=None if one is None else one.weight_bound,
+        weight_bound=weight_floor if one is None else one.weight_bound,
+        bound=cost_floor,
         message=said,
     )

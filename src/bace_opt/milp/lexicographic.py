@@ -7,12 +7,16 @@ starts) and turns every outcome — including a solver failure or exception — 
 
 Time is an absolute ``deadline`` on ``time.monotonic()`` (the caller's clock, which may have
 started before the model was built); stage 1 gets ``STAGE1_SHARE`` of what is left once the model
-is handed over, stage 2 the rest.
+is handed over, stage 2 the rest. When the cost stage ends without a usable answer (nothing found
+in its share, or HiGHS stopping "unknown" before its limit, as seen at 200 jobs × 16 × 10), stage
+1's admission is the answer with its cost unminimized — a ``time_limit`` incumbent (unproven), the
+reason in its message, never the greedy plan while a better admission is known.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +26,7 @@ import pyomo.environ as pyo
 
 from bace_opt.core.placement import Placement
 from bace_opt.milp.build import set_cost_families
-from bace_opt.milp.data import EpochData
+from bace_opt.milp.data import EpochData, trivial_bounds
 from bace_opt.milp.direct import DirectHighsBackend
 from bace_opt.milp.extract import extract_plan
 from bace_opt.milp.result import DIRECT_BACKEND, SolveOptions, SolveResult, Status
@@ -71,6 +75,7 @@ class _Found:
     plan: dict[str, Placement]
     objective: float
     bound: float | None
+    message: str = ""
 
 
 def _two_stages(
@@ -95,11 +100,16 @@ def _two_stages(
     if deadline is None:
         deadline = time.monotonic() + options.time_limit_s
     first = backend.solve(m, STAGE1_SHARE * (deadline - time.monotonic()))
-    progress.weight, progress.weight_bound = first.objective, first.bound
+    weight_floor, cost_floor = trivial_bounds(data)  # when the solver has no bound (yet)
+    progress.weight, progress.weight_bound = first.objective, _finite(first.bound, weight_floor)
     progress.termination = first.termination
     admitted = extract_plan(m, data)
     if on_stage1 is not None:
-        on_stage1(StageOne(first.status, first.termination, admitted, first.objective, first.bound))
+        on_stage1(
+            StageOne(
+                first.status, first.termination, admitted, first.objective, progress.weight_bound
+            )
+        )
     floor = sum(j.weight for j in data.jobs if j.name in admitted)
     if m.admission_floor is not None:
         m.floor.set_value(floor - FLOOR_SLACK * max(1.0, abs(floor)))
@@ -112,8 +122,16 @@ def _two_stages(
     apply_plan(m, data, admitted)
     remaining = deadline - time.monotonic()
     if remaining <= SKIP_STAGE2_S:
-        return _Found(Status.TIME_LIMIT, admitted, pyo.value(m.cost), None)
-    second = backend.solve(m, remaining)
+        return _Found(Status.TIME_LIMIT, admitted, pyo.value(m.cost), cost_floor)
+    try:
+        second = backend.solve(m, remaining)
+    except SolveFailure as failure:
+        if failure.status == Status.INFEASIBLE:
+            raise  # stage 1's admission is feasible in stage 2: this would be a model's fault
+        progress.termination = failure.termination or progress.termination
+        apply_plan(m, data, admitted)  # the failed stage may have loaded values: stage 1's again
+        said = f"the cost stage ended without a usable answer ({failure}); stage 1's plan kept"
+        return _Found(Status.TIME_LIMIT, admitted, pyo.value(m.cost), cost_floor, said)
     progress.termination = second.termination
     status = Status.TIME_LIMIT if second.status == Status.TIME_LIMIT else first.status
     if (
@@ -122,7 +140,14 @@ def _two_stages(
         and not (_closed(first) and _closed(second))
     ):
         status = Status.WITHIN_GAP  # HiGHS says "optimal" at the gap asked for; that is no proof
-    return _Found(status, extract_plan(m, data), second.objective, second.bound)
+    return _Found(
+        status, extract_plan(m, data), second.objective, _finite(second.bound, cost_floor)
+    )
+
+
+def _finite(bound: float | None, trivial: float) -> float:
+    """The solver's dual bound, or ``trivial`` (``data.trivial_bounds``) when it has none."""
+    return trivial if bound is None or not math.isfinite(bound) else bound
 
 
 def _closed(stage: StageOutcome) -> bool:
@@ -180,4 +205,5 @@ def solve_lexicographic(
         weight_bound=progress.weight_bound,
         objective_scale=scale,
         solve_s=time.perf_counter() - tic,
+        message=found.message,
     )

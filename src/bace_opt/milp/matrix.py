@@ -15,7 +15,7 @@ import numpy as np
 
 from bace_opt.core.network import Direction
 from bace_opt.milp.build import COST_FAMILIES, LINK_MARGIN_GBPS
-from bace_opt.milp.data import EpochData, JobData, cost_scale
+from bace_opt.milp.data import EpochData, JobData, cost_scale, rated, single_type
 from bace_opt.milp.rows import INF, Columns, Key, Rows, appsi_order
 
 
@@ -50,15 +50,7 @@ class EpochMatrix:
         return sum(n for family, n in self.families.items() if family not in COST_FAMILIES)
 
 
-def _homogeneous(job: JobData) -> bool:
-    return len(job.types) == 1
-
-
-def _rated(job: JobData) -> bool:
-    return _homogeneous(job) and job.blocks > 1 and bool(job.pairs)
-
-
-def _add_columns(data: EpochData, jobs: list[JobData]) -> Columns:
+def _add_columns(data: EpochData, jobs: list[JobData], scale: float) -> Columns:
     c = Columns()
     for j in jobs:
         c.add("x", (j.name,), 1.0, True)
@@ -74,21 +66,23 @@ def _add_columns(data: EpochData, jobs: list[JobData]) -> Columns:
         for k in range(1, j.blocks):
             for a, b in j.pairs:
                 c.add("z", (j.name, k, a, b), 1.0, True)
-    hetero = [j for j in jobs if not _homogeneous(j)]
-    for name, integer in (("theta", True), ("E", False)):
-        for j in hetero:
-            for t in j.types:
-                c.add(name, (j.name, t), 1.0 if integer else INF, integer)
+    hetero = [j for j in jobs if not single_type(j)]
+    for j in hetero:
+        for t in j.types:
+            c.add("theta", (j.name, t), 1.0, True)
+    for j in hetero:
+        for t in j.types:
+            c.add("E", (j.name, t), INF, False, scale * j.stage_cost_floor(t))
     for j in jobs:
         for k in range(1, j.blocks):
-            c.add("P", (j.name, k), INF, False)
+            c.add("P", (j.name, k), INF, False, scale * j.latency_cost_floor())
     for j in hetero:
         if j.blocks > 1:
             for d in sorted({d for p in j.pairs for d in data.pair_uses[p]}):
                 c.add("L", (j.name, *d), INF, False)
     for j in jobs:
-        if _rated(j):
-            c.add("rho", (j.name,), INF, False)
+        if rated(j):
+            c.add("rho", (j.name,), INF, False, scale * j.stage_cost_floor())
     return c
 
 
@@ -154,7 +148,7 @@ def _capacity_and_transition_rows(
 
 def _slowest_type_rows(rows: Rows, c: Columns, data: EpochData, jobs: list[JobData]) -> None:
     """one_slowest, no_slower_block, slowest_used (jobs with several candidate types)."""
-    hetero = [j for j in jobs if not _homogeneous(j)]
+    hetero = [j for j in jobs if not single_type(j)]
     for j in hetero:
         cols = [c("theta", j.name, t) for t in j.types]
         rows.add("one_slowest", [*cols, c("x", j.name)], [1.0] * len(cols) + [-1.0], 0.0, 0.0)
@@ -199,7 +193,7 @@ def _link_rows(rows: Rows, c: Columns, data: EpochData, jobs: list[JobData]) -> 
         cols: list[int] = []
         coefs: list[float] = []
         for j, loaded in crossings.get(d, []):
-            if _homogeneous(j):
+            if single_type(j):
                 need = j.need_gbps[j.types[0]]
                 cols += [z for z, _ in loaded]
                 coefs += [need * u for _, u in loaded]
@@ -224,16 +218,17 @@ def _cost_rows(rows: Rows, c: Columns, jobs: list[JobData], scale: float, cost: 
     """stage_cost, latency_cost, stage_rate and the cost objective (Σ_t D₀_t E + Σ_k P, or
     D₀ · rate); a single-type job that may cross reads its rate as ``rho`` in latency_cost."""
     latency: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    floors: list[tuple[list[int], list[float]]] = []  # cost_floor: Ř θ − E ≤ 0, P̌ Σ z − P ≤ 0
     for j in jobs:
-        if _homogeneous(j):
+        if single_type(j):
             t = j.types[0]
             rate_cols, rate_coefs = _stage_rate(c, j, t, scale)
             np.add.at(cost, rate_cols, j.compute_s[t] * np.asarray(rate_coefs))
-            if _rated(j):
+            if rated(j):
                 rate_cols, rate_coefs = [c("rho", j.name)], [1.0]
         else:
             for t in j.types:
-                bound = scale * j.width * j.stages * max(j.rate[(r, t)] for r in j.regions)
+                bound = scale * j.stage_cost_bound(t)
                 cols, coefs = _stage_rate(c, j, t, scale)
                 rows.add(
                     "stage_cost",
@@ -241,6 +236,9 @@ def _cost_rows(rows: Rows, c: Columns, jobs: list[JobData], scale: float, cost: 
                     [1.0, *(-v for v in coefs), -bound],
                     lower=-bound,
                 )
+                if j.stage_cost_floor(t) < 0:
+                    floor = scale * j.stage_cost_floor(t)
+                    floors.append(([c("E", j.name, t), c("theta", j.name, t)], [-1.0, floor]))
             rate_cols = [c("E", j.name, t) for t in j.types]
             rate_coefs = [1.0] * len(rate_cols)
             for t in j.types:
@@ -250,6 +248,7 @@ def _cost_rows(rows: Rows, c: Columns, jobs: list[JobData], scale: float, cost: 
                 cost[c("P", j.name, k)] += 1.0
             continue
         bound = scale * j.stage_cost_bound()
+        low = scale * j.latency_cost_floor()
         lat = np.asarray([j.pair_latency_s[p] for p in j.pairs])
         slots = range(1, j.blocks)
         ps = np.repeat([c("P", j.name, k) for k in slots], len(j.pairs))
@@ -262,21 +261,27 @@ def _cost_rows(rows: Rows, c: Columns, jobs: list[JobData], scale: float, cost: 
         values = np.empty(block.shape)
         values[:, width] = 1.0
         values[:, :width] = -lats[:, None] * np.asarray(rate_coefs)[None, :]
-        values[:, -1] = -lats * bound
-        latency.append((block, values, -lats * bound))
+        values[:, -1] = -(lats * bound - low)
+        latency.append((block, values, -(lats * bound - low)))
+        if low < 0:
+            for k in slots:
+                zs_k = [c("z", j.name, k, a, b) for a, b in j.pairs]
+                floors.append(([c("P", j.name, k), *zs_k], [-1.0, *([low] * len(zs_k))]))
     for block, values, lower in latency:
         rows.add_block("latency_cost", block, values, lower, INF)
     for j in jobs:
-        if _rated(j):
+        if rated(j):
             cols, coefs = _stage_rate(c, j, j.types[0], scale)
             rows.add("stage_rate", [c("rho", j.name), *cols], [1.0, *(-v for v in coefs)], 0.0, 0.0)
+    for cols, coefs in floors:
+        rows.add("cost_floor", cols, coefs, upper=0.0)  # Pyomo's sign: b − a ≤ 0 for a ≥ b
 
 
 def epoch_matrix(data: EpochData) -> EpochMatrix:
     """The model ``build.build_model(data)`` states, as arrays (no ``extra`` families)."""
     jobs = [j for j in data.jobs if j.blocks > 0]
     scale = cost_scale(data)
-    c = _add_columns(data, jobs)
+    c = _add_columns(data, jobs, scale)
     rows = Rows()
     _block_rows(rows, c, jobs)
     _capacity_and_transition_rows(rows, c, data, jobs)

@@ -25,11 +25,13 @@ class Columns:
         self.upper: list[float] = []
         self.integer: list[int] = []
 
-    def add(self, name: str, index: tuple[object, ...], upper: float, integer: bool) -> None:
+    def add(
+        self, name: str, index: tuple[object, ...], upper: float, integer: bool, lower: float = 0.0
+    ) -> None:
         key = (name, index)
         self.index[key] = len(self.keys)
         self.keys.append(key)
-        self.lower.append(0.0)
+        self.lower.append(lower)
         self.upper.append(upper)
         self.integer.append(int(integer))
 
