@@ -61,7 +61,7 @@ LAYERS = [
     {"policies"},
     {"sim"},
     {"report"},
-    {"app"},
+    {"app", "bounds"},
     {"sweeps"},
     {"cli"},
     {"__init__", "__main__"},
