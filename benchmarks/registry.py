@@ -310,6 +310,37 @@ class MilpScale(Spec):
 
 
 @dataclass(frozen=True, kw_only=True)
+class MilpPolicySpeed(Spec):
+    """The ``milp`` policy over a whole run: wall time per backend (``appsi_highs``,
+    ``highs_direct``), with the solver's child process (as the CLI) or in process."""
+
+    instance: str = "instances/geo6.yaml"
+    backends: tuple[str, ...] = ("appsi_highs", "highs_direct")
+    isolated: tuple[bool, ...] = (True, False)
+    time_limit_s: float = 10.0
+
+    measure: ClassVar[str] = "cells.milp_policy:whole_run"
+    isolation: ClassVar[Isolation] = "fresh"
+    timed: ClassVar[tuple[str, ...]] = ("wall_s", "per_solve_ms", "peak_rss_mib")
+    table: ClassVar[str] = (
+        "instance:<10 backend:<13 isolated:<8 wall_s:>7.2f per_solve_ms:>12.1f solves:>6d "
+        "optimal:>7d fallbacks:>9d end_sum_s:>16.3f"
+    )
+
+    def cells(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "instance": self.instance,
+                "backend": backend,
+                "isolated": isolated,
+                "time_limit_s": self.time_limit_s,
+            }
+            for isolated in self.isolated
+            for backend in self.backends
+        ]
+
+
+@dataclass(frozen=True, kw_only=True)
 class Formulations(Spec):
     """The shipped block MILP against a per-stage assignment model on the same snapshot files,
     solver and two-stage procedure (no MIP start)."""
@@ -469,6 +500,13 @@ _SPECS: tuple[Spec, ...] = (
             "repeats": 1,
             "isolated": False,  # the in-process path too; milp-scale's quick runs the isolated one
         },
+    ),
+    MilpPolicySpeed(
+        name="milp-policy",
+        stem="milp_policy",
+        description="the milp policy over a whole geo6 run, per backend, isolated or in process",
+        repeats=3,
+        quick={"instance": "instances/tiny3.yaml", "repeats": 1},
     ),
     Formulations(
         name="formulations",
