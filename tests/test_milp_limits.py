@@ -27,7 +27,13 @@ from bace_opt.milp.data import epoch_data, trivial_bounds
 from bace_opt.milp.isolate import CHILD_NAME, _Heard, _incumbent, solve_isolated
 from bace_opt.milp.lexicographic import StageOne
 from bace_opt.milp.result import SolveResult
-from bace_opt.milp.solver import Backend, SolveFailure, StageOutcome, open_backend
+from bace_opt.milp.solver import (
+    WATCHDOG_GRACE_S,
+    Backend,
+    SolveFailure,
+    StageOutcome,
+    open_backend,
+)
 from bace_opt.policies.bace import BacePipe, Prioritizer
 from tests.conftest import INSTANCES, ROOT
 from tests.test_milp import partly_busy
@@ -312,3 +318,25 @@ def test_ctrl_c_ends_bace_opt_epoch_and_every_process_it_started(tmp_path: Path)
     assert "fallback" not in stderr and "reporting the greedy plan" not in stderr
     assert not out.exists()
     assert not _wait_gone(started, 5.0), "a process of bace-opt outlived it"
+
+
+def test_a_watchdog_stop_does_not_stop_the_next_solve() -> None:
+    """HiGHS keeps a callback's interrupt flag set across runs of one ``Highs`` (ERGO-Code/HiGHS
+    issue 1761): once the watchdog stopped stage 1, stage 2 was interrupted at its first check
+    ("unknown" at 42–54 s of 60 at 200x16x10). The watchdog clears the flag on every check."""
+    import highspy
+
+    from bace_opt.milp.direct import DirectHighsBackend
+    from bace_opt.milp.matrix import epoch_matrix
+    from bace_opt.milp.solver import _watchdog
+
+    snapshot = load_snapshot(SNAPSHOTS / "30x8x6-seed0.yaml", ROOT)
+    data = epoch_data(snapshot, Prioritizer().weights_of(snapshot))
+    highs = DirectHighsBackend(SolveOptions(), data)._open(epoch_matrix(data))
+    with _watchdog(highs, -WATCHDOG_GRACE_S) as fired:  # past its deadline from the start
+        highs.run()
+    assert fired and highs.getModelStatus() == highspy.HighsModelStatus.kInterrupt
+    highs.clearSolver()
+    with _watchdog(highs, 60.0) as fired:
+        highs.run()
+    assert not fired and highs.getModelStatus() == highspy.HighsModelStatus.kOptimal

@@ -171,7 +171,9 @@ def _watchdog(opt: Any, limit: float) -> Iterator[list[float]]:
     ``limit`` + grace seconds have passed, or at once on Ctrl-C (``_sigint_noted``).
 
     Subscribes one check to HiGHS's simplex, IPM and MIP interrupt callbacks (highspy's event
-    API); the yielded list gets the seconds into the solve at which it fired, if it did."""
+    API); the yielded list gets the seconds into the solve at which it fired, if it did. Until it
+    fires, the check clears the interrupt flag: HiGHS keeps it set across runs of one ``Highs``,
+    so a stage-1 stop used to interrupt stage 2 at its first check."""
     highs = getattr(opt, "_solver_model", opt)
     fired: list[float] = []
     if highs is None or not hasattr(highs, "cbMipInterrupt"):
@@ -190,6 +192,8 @@ def _watchdog(opt: Any, limit: float) -> Iterator[list[float]]:
                 if not fired:
                     fired.append(now - started)
                 event.interrupt()
+            else:  # HiGHS keeps an interrupt set across runs (HiGHS issue 1761): clear it
+                event.interrupt(False)
 
         events = (highs.cbSimplexInterrupt, highs.cbIpmInterrupt, highs.cbMipInterrupt)
         for event in events:
