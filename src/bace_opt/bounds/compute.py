@@ -4,7 +4,7 @@ the frontier, simulate the policies asked for and put each beside the bounds.
 Order of the solves: JCT (then again with the completion caps that JCT optimum allows, for a
 tighter safe bound) by interior point, cost by the dual simplex, then the frontier from the
 loosest budget down, each warm from the one before. The time limit covers building and solving;
-the policies' simulations are not counted.
+the policies' simulations and the hindsight schedule's are not counted.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from bace_opt.bounds.data import RelaxationData, relaxation_data
@@ -44,6 +45,8 @@ class BoundOptions:
     """Seconds for building and solving the relaxation, all solves together."""
     frontier_points: int = 10
     """Budgets on the frontier's grid (the policies' JCTs come on top)."""
+    hindsight: bool = True
+    """Build the hindsight schedule from the JCT LP's solution (``bounds.hindsight``)."""
     method: str = "auto"
     """HiGHS's LP algorithm: ``auto`` (simplex for the JCT and cost LPs, interior point for the
     frontier), ``ipm`` (no crossover), ``simplex`` or ``pdlp``."""
@@ -71,21 +74,44 @@ def _unrunnable(data: RelaxationData) -> list[str]:
     ]
 
 
-def _jct(run: Session, data: RelaxationData, trivial: float) -> tuple[float, float | None]:
-    """The safe JCT bound and the JCT LP's optimum (None if it did not finish)."""
+def _jct(
+    run: Session, data: RelaxationData, trivial: float
+) -> tuple[float, float | None, tuple[float, ...] | None]:
+    """The safe JCT bound, the JCT LP's optimum and its solution's shares (None if it did not
+    finish)."""
     offset = mean_arrival_s(data)
     first = run.solve("jct", "jct", cold=True)
     if first is None or first.primal is None:
         bound = None if first is None or first.bound is None else first.bound - offset
-        return max(trivial, bound if bound is not None else trivial), None
+        return max(trivial, bound if bound is not None else trivial), None, None
     optimum = first.primal - offset
     if first.bound is not None and first.primal - first.bound <= CLOSE_ENOUGH * abs(optimum):
-        return max(trivial, first.bound - offset), optimum
+        return max(trivial, first.bound - offset), optimum, first.shares
     apply_caps(run.solver, data, optimum * (1 + CAP_ROOM))
     second = run.solve("jct", "jct")
     bounds = [b.bound for b in (first, second) if b is not None and b.bound is not None]
     apply_caps(run.solver, data, data.jct_cap_s)
-    return max([trivial, *(b - offset for b in bounds)]), optimum
+    return max([trivial, *(b - offset for b in bounds)]), optimum, first.shares
+
+
+def _hindsight(
+    data: RelaxationData, shares: tuple[float, ...] | None, csv_path: Path | None
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The hindsight block (its ``jobs.csv`` written to ``csv_path`` when given), or why not."""
+    from bace_opt.bounds.hindsight import hindsight_schedule
+    from bace_opt.io.write import write_text_atomic
+
+    if shares is None:
+        return None, "no hindsight schedule: the JCT LP gave no solution"
+    tic = time.perf_counter()
+    found = hindsight_schedule(data, shares)
+    if found is None:
+        return None, "no hindsight schedule: no variant ran every job"
+    if csv_path is not None:
+        write_text_atomic(csv_path, found.csv)
+    block = found.to_json(str(csv_path) if csv_path is not None else None)
+    block["time_s"] = time.perf_counter() - tic
+    return block, None
 
 
 def _cost(run: Session, data: RelaxationData) -> tuple[float | None, float | None]:
@@ -117,6 +143,7 @@ def _provenance(instance: Instance, options: BoundOptions, names: Sequence[str])
             "time_limit_s": options.time_limit_s,
             "frontier_points": options.frontier_points,
             "lp_method": options.method,
+            "hindsight": options.hindsight,
         },
         policies=[made.policy(n, PolicyOptions(), instance.epoch_s) for n in names] or None,
         solver=made.solver("appsi_highs"),
@@ -124,10 +151,15 @@ def _provenance(instance: Instance, options: BoundOptions, names: Sequence[str])
 
 
 def bound_instance(
-    instance: Instance, options: BoundOptions | None = None, policies: Sequence[str] = ()
+    instance: Instance,
+    options: BoundOptions | None = None,
+    policies: Sequence[str] = (),
+    hindsight_csv: Path | None = None,
 ) -> BoundResult:
     """Lower bounds on average JCT and total cost over every schedule of ``instance`` that runs
-    every job, the cost–JCT frontier, and each named policy's gaps to them."""
+    every job, the cost–JCT frontier, each named policy's gaps to them, and (unless
+    ``options.hindsight`` is off) the hindsight schedule, its ``jobs.csv`` written to
+    ``hindsight_csv`` when given."""
     options = options or BoundOptions()
     problems = options.problems()
     if problems:
@@ -143,7 +175,7 @@ def bound_instance(
     solver = LpSolver(model)
     run = Session(solver, started + options.time_limit_s, options.method)
     trivial = sum(jp.min_run_s for jp in data.jobs) / data.n_jobs
-    jct_lower, jct_optimum = _jct(run, data, trivial)
+    jct_lower, jct_optimum, jct_shares = _jct(run, data, trivial)
     cost_lower, reached = (None, None)
     messages = []
     if data.cost_bounded:
@@ -155,6 +187,11 @@ def bound_instance(
         )
     simulating = time.monotonic()
     summaries = _simulate(instance, policies)
+    hindsight = None
+    if options.hindsight:
+        hindsight, why = _hindsight(data, jct_shares, hindsight_csv)
+        if why is not None:
+            messages.append(why)
     run.deadline += time.monotonic() - simulating  # the time limit is for the LPs
     frontier: list[FrontierPoint] = []
     if cost_lower is not None and jct_optimum is not None and reached is not None:
@@ -216,4 +253,5 @@ def bound_instance(
         relaxation=relaxation,
         policies=gaps,
         provenance=_provenance(instance, options, policies),
+        hindsight=hindsight,
     )

@@ -3,9 +3,9 @@
 The document: ``avg_jct_lower_s``, ``total_cost_lower_usd``, ``frontier`` (``{avg_jct_s,
 cost_lower_usd}``, JCT ascending), ``status``, ``method``, ``slot_s``, ``time_s``, ``message``;
 what the relaxation looked like (``relaxation``); per policy asked for, its result and gaps
-(``policies``); ``provenance``. ``hindsight`` (a feasible schedule found with full knowledge) is
-another step: ``BoundResult.hindsight`` holds its block when it is computed, and the JSON gets the
-key only then.
+(``policies``); ``provenance``; ``hindsight``, a feasible schedule found with full knowledge
+(``bounds.hindsight``: ``avg_jct_s``, ``total_cost_usd``, ``jobs_csv`` and how it was made), the
+upper end of ``bound ≤ optimum ≤ hindsight`` — the JSON has the key only when one was built.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ class BoundResult:
     policies: tuple[PolicyGap, ...] = ()
     provenance: dict[str, Any] = field(default_factory=dict)
     hindsight: dict[str, Any] | None = None
-    """DESIGN §5b's ``hindsight`` block, once it is computed (another step)."""
+    """DESIGN §5b's ``hindsight`` block (None when it was not built)."""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -128,6 +128,21 @@ class BoundResult:
                 "cost gap": "–",
             }
         ]
+        if self.hindsight is not None:
+            h = self.hindsight
+            gap = None
+            if self.avg_jct_lower_s is not None and self.avg_jct_lower_s > 0:
+                gap = h["avg_jct_s"] / self.avg_jct_lower_s
+            rows.append(
+                {
+                    "what": "hindsight schedule",
+                    "avg JCT h": text(_hours(h["avg_jct_s"])),
+                    "cost $": text(h["total_cost_usd"]),
+                    "frontier $": "–",
+                    "JCT gap": text(gap, 4),
+                    "cost gap": "–",
+                }
+            )
         for p in self.policies:
             gaps = p.to_json()
             rows.append(

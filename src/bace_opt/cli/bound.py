@@ -1,5 +1,7 @@
 """``bace-opt bound``: lower bounds on average JCT and total cost over every schedule of an
-instance, and the cost–JCT frontier (DESIGN §5b) — one library call, ``bounds.bound_instance``."""
+instance, the cost–JCT frontier and the hindsight schedule (DESIGN §5b; its ``jobs.csv`` beside
+``--out`` as ``F.hindsight-jobs.csv`` unless ``--hindsight-jobs`` says where) — one library call,
+``bounds.bound_instance``."""
 
 from __future__ import annotations
 
@@ -41,12 +43,25 @@ def bound(
     lp_method: Annotated[
         str, typer.Option("--lp-method", help="HiGHS LP algorithm: auto, ipm, simplex or pdlp.")
     ] = "auto",
+    hindsight_jobs: Annotated[
+        Path | None,
+        typer.Option(
+            "--hindsight-jobs",
+            help="Write the hindsight schedule's jobs.csv here (default: beside --out, "
+            "F.hindsight-jobs.csv).",
+        ),
+    ] = None,
+    no_hindsight: Annotated[
+        bool, typer.Option("--no-hindsight", help="Skip the hindsight schedule.")
+    ] = False,
 ) -> None:
     """Lower bounds on average JCT and total cost that no schedule beats, and the frontier."""
     from bace_opt.app.run import policy_list
     from bace_opt.bounds import BoundOptions, bound_instance
 
-    options = BoundOptions(slot_s=slot_s, time_limit_s=time_limit, method=lp_method)
+    options = BoundOptions(
+        slot_s=slot_s, time_limit_s=time_limit, method=lp_method, hindsight=not no_hindsight
+    )
     problems = options.problems()
     names: list[str] = []
     try:
@@ -56,11 +71,17 @@ def bound(
     if problems:
         raise InputError(problems)
     check_output(out_file, "--out")
+    jobs_csv = None
+    if options.hindsight:
+        jobs_csv = hindsight_jobs or out_file.with_name(f"{out_file.stem}.hindsight-jobs.csv")
+        check_output(jobs_csv, "--hindsight-jobs")
     instance = load_instance(instance_file)
-    result = bound_instance(instance, options, names)
+    result = bound_instance(instance, options, names, jobs_csv)
     if result.message:
         err.print(result.message, markup=False)
     title = f"Bounds ({result.status}, {result.time_s:.1f} s; gaps: ÷ bound, ÷ frontier)"
     out.print(rows_table(title, result.rows()))
     write_json_atomic(out_file, result.to_json())
     out.print(f"wrote {out_file}", markup=False, highlight=False)
+    if result.hindsight is not None and jobs_csv is not None:
+        out.print(f"wrote {jobs_csv}", markup=False, highlight=False)
