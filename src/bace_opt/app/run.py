@@ -6,20 +6,28 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bace_opt.core.world import Instance, Snapshot
 from bace_opt.errors import InputError
 from bace_opt.io.documents import snapshot_document
-from bace_opt.io.write import staged_folder, write_text_atomic, write_yaml_atomic
+from bace_opt.io.write import (
+    staged_folder,
+    write_json_atomic,
+    write_text_atomic,
+    write_yaml_atomic,
+)
 from bace_opt.policies import PolicyOptions, make_policy, policy_entry
 from bace_opt.policies.bace import PriorityWeights
 from bace_opt.policies.registry import parse_weights
 from bace_opt.report import plots
-from bace_opt.report.columns import COMPARE_COLUMNS
+from bace_opt.report.columns import BOUND_GAP_COLUMNS, COMPARE_COLUMNS
 from bace_opt.report.files import csv_text, write_run
 from bace_opt.report.provenance import run_provenance
 from bace_opt.sim import SimulationOptions, SimulationResult, simulate
+
+if TYPE_CHECKING:  # the bounds' package imports Pyomo: only ``compare --bound`` needs it
+    from bace_opt.bounds.read import BoundFile
 
 
 @dataclass(frozen=True)
@@ -93,9 +101,12 @@ def compare_policies(
     out: Path,
     settings: RunSettings = RunSettings(),
     figures: bool = True,
+    bound: BoundFile | None = None,
 ) -> list[dict[str, Any]]:
     """The same world for each policy: one folder each, ``summary.csv`` and the plots, staged
-    as a whole (a killed compare leaves the previous results as they were, not a mix)."""
+    as a whole (a killed compare leaves the previous results as they were, not a mix). With a
+    ``bound`` (``compare --bound``), each summary gets its ``bound`` block of gaps (in the returned
+    summaries and in its ``summary.json``) and ``summary.csv`` the ``BOUND_GAP`` columns."""
     for name in policies:
         make_policy(name)  # unknown names fail before any work
     results, summaries = [], []
@@ -107,8 +118,15 @@ def compare_policies(
             )
             results.append(result)
             summaries.append(summary)
-        rows = ([s.get(c) for c in COMPARE_COLUMNS] for s in summaries)
-        write_text_atomic(staging / "summary.csv", csv_text(COMPARE_COLUMNS, rows))
+        header: tuple[str, ...] = COMPARE_COLUMNS
+        rows = [[s.get(c) for c in COMPARE_COLUMNS] for s in summaries]
+        if bound is not None:
+            header = (*COMPARE_COLUMNS, *BOUND_GAP_COLUMNS)
+            for name, summary, row in zip(policies, summaries, rows, strict=True):
+                summary["bound"] = bound.gaps(summary)
+                write_json_atomic(staging / name / "summary.json", summary)
+                row += [summary["bound"][c] for c in BOUND_GAP_COLUMNS]
+        write_text_atomic(staging / "summary.csv", csv_text(header, rows))
         if figures:
             plots.jct_cdf(results, staging / "jct_cdf.png", instance.name)
             plots.cost_energy(summaries, staging / "cost_energy.png", instance.name)

@@ -10,6 +10,7 @@ upper end of ``bound ≤ optimum ≤ hindsight`` — the JSON has the key only w
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -29,6 +30,23 @@ class BoundStatus(StrEnum):
     """Some LP stopped at the time limit: what is reported is still valid, but may be weaker or
     missing (null)."""
     ERROR = "error"
+
+
+def frontier_cost_at(
+    points: Iterable[tuple[float, float | None]], jct_s: float, total_cost_lower_usd: float | None
+) -> float | None:
+    """The least cost a schedule with average JCT ``jct_s`` can have, from the frontier's points
+    ``(J, c)`` (no schedule with average JCT ≤ J costs less than c) and the total cost bound.
+
+    Only points with J ≥ ``jct_s`` speak of such a schedule (its average is ≤ J too); a point at a
+    smaller J says nothing of it. Of those and the total cost bound (which holds for every
+    schedule) the tightest, the largest, is taken; None when none is proven. ``bound --policies``
+    (each policy's JCT is a frontier point) and ``compare --bound`` (a policy's JCT may fall
+    between points) both use this one rule, so their gaps agree."""
+    applicable = [c for j, c in points if c is not None and j >= jct_s]
+    if total_cost_lower_usd is not None:
+        applicable.append(total_cost_lower_usd)
+    return max(applicable, default=None)
 
 
 @dataclass(frozen=True)

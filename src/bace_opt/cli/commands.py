@@ -103,6 +103,14 @@ def compare(
     weights: WeightsOption = None,
     milp_time_limit: MilpLimitOption = MILP_TIME_LIMIT_S,
     figures: Annotated[bool, typer.Option("--plots/--no-plots", help="Write PNG plots.")] = True,
+    bound_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--bound",
+            help="A `bace-opt bound` JSON of this instance: each policy's gaps to it beside "
+            "its results.",
+        ),
+    ] = None,
 ) -> None:
     """The same world for each policy: a side-by-side table, DIR/summary.csv and PNG plots."""
     from bace_opt.app.run import RunSettings, compare_policies, policy_list, policy_options
@@ -110,11 +118,18 @@ def compare(
     names = policy_list(policies)
     _check_run_outputs(out_dir, dump_snapshots)
     instance = load_instance(instance_file)
+    bound = None
+    if bound_file is not None:  # checked before any run: a bound of another world is refused
+        from bace_opt.bounds.read import read_bound
+
+        bound = read_bound(bound_file, instance)
     options = policy_options(seed, weights, milp_time_limit)
     with progress("compare") as update:
         settings = RunSettings(seed, epoch_s, timing, dump_snapshots, update, options)
-        summaries = compare_policies(instance, names, out_dir, settings, figures)
-    out.print(summary_table(summaries))
+        summaries = compare_policies(instance, names, out_dir, settings, figures, bound)
+    out.print(summary_table(summaries, gaps=bound is not None))
+    if bound is not None:
+        out.print(rows_table(f"Bounds from {bound_file} ({bound.status})", bound.rows()))
     out.print(
         f"wrote {out_dir}/summary.csv" + (" and plots" if figures else ""),
         markup=False,

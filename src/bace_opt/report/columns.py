@@ -244,6 +244,22 @@ sweep cell's metrics."""
 TIMELINE_TIME = Column("time_s", "s", "When the GPUs in use changed (``timeline.csv``).")
 """``timeline.csv``'s first column; one column per region (GPUs in use) follows."""
 
+BOUND_GAP = (
+    Column("jct_lower_s", "s", "The bound file's ``avg_jct_lower_s``: no schedule is faster."),
+    Column(
+        "frontier_cost_lower_usd",
+        "$",
+        "The frontier at the policy's average JCT: no schedule that fast costs less.",
+    ),
+    Column("jct_gap", "factor", "The policy's average JCT ÷ ``jct_lower_s``."),
+    Column("cost_gap", "factor", "The policy's cost ÷ ``frontier_cost_lower_usd``."),
+    Column("cost_gap_total", "factor", "The policy's cost ÷ the total cost bound."),
+)
+"""``compare --bound``'s columns after ``summary.csv``'s own (and its ``summary.json``'s ``bound``
+block): empty where the run did not finish every job, or the bound is missing or not positive."""
+GAP_VIEW = (("avg_jct_s", "jct_gap", "JCT gap"), ("total_cost_usd", "cost_gap", "cost gap"))
+"""``compare --bound``'s terminal table: (the column it follows, the gap, its heading)."""
+
 
 def _positioned(positions: list[int], what: str) -> None:
     if sorted(positions) != list(range(len(positions))):
@@ -253,11 +269,11 @@ def _positioned(positions: list[int], what: str) -> None:
 def _check() -> None:
     """The declarations are consistent: unique keys, placements only on summary metrics, hours
     only for seconds, positions without gaps or duplicates."""
-    for group in (JOB, SUMMARY):
+    for group in (JOB, (*SUMMARY, *BOUND_GAP)):
         keys = [c.key for c in group]
         if len(set(keys)) != len(keys):
             raise AssertionError(f"duplicate keys: {keys}")
-    for column in (*JOB, TIMELINE_TIME):
+    for column in (*JOB, TIMELINE_TIME, *BOUND_GAP):
         if column.compare or column.shown or column.swept:
             raise AssertionError(f"{column.key}: only summary metrics appear elsewhere")
     for column in SUMMARY:
@@ -276,6 +292,8 @@ SUMMARY_METRICS = tuple(c.key for c in SUMMARY)
 """The fields of ``RunSummary``, in order."""
 COMPARE_COLUMNS = tuple(c.key for c in SUMMARY if c.compare)
 """``compare``'s ``summary.csv`` header."""
+BOUND_GAP_COLUMNS = tuple(c.key for c in BOUND_GAP)
+"""What ``compare --bound`` adds to that header."""
 TERMINAL_VIEW: tuple[tuple[str, Shown], ...] = tuple(
     sorted(((c.key, c.shown) for c in SUMMARY if c.shown), key=lambda pair: pair[1].position)
 )

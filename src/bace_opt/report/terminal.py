@@ -21,7 +21,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from bace_opt.report.columns import HOURS, TERMINAL_VIEW, Shown
+from bace_opt.report.columns import GAP_VIEW, HOURS, TERMINAL_VIEW, Shown
 
 Row = Mapping[str, str | int | float]
 
@@ -122,14 +122,26 @@ def _cell(shown: Shown, value: Any) -> str:
     return shown.fmt.format(value / HOURS if shown.hours else value)
 
 
-def summary_table(summaries: Sequence[Mapping[str, Any]]) -> FittedTable:
+GAP_SHOWN = "{:.4f}"
+"""A gap to the bounds: a factor ≥ 1, where the third and fourth decimals still tell policies
+apart (geo6's best are within 1 % of the JCT bound)."""
+
+
+def summary_table(summaries: Sequence[Mapping[str, Any]], gaps: bool = False) -> FittedTable:
     """One row per run summary (as written to ``summary.json``), the columns of ``TERMINAL_VIEW``;
-    a key a summary lacks shows as missing."""
-    columns = tuple(
-        _Column(shown.label, tuple(_cell(shown, s.get(key)) for s in summaries), shown.justify)
-        for key, shown in TERMINAL_VIEW
-    )
-    return FittedTable("Results", columns)
+    a key a summary lacks shows as missing. With ``gaps`` (``compare --bound``), each gap of the
+    summary's ``bound`` block follows the column it divides (``GAP_VIEW``)."""
+    columns = []
+    for key, shown in TERMINAL_VIEW:
+        cells = tuple(_cell(shown, s.get(key)) for s in summaries)
+        columns.append(_Column(shown.label, cells, shown.justify))
+        for after, gap, label in GAP_VIEW if gaps else ():
+            if after == key:
+                values = (s.get("bound", {}).get(gap) for s in summaries)
+                cells = tuple(MISSING if v is None else GAP_SHOWN.format(v) for v in values)
+                columns.append(_Column(label, cells, "right"))
+    title = "Results (gaps: ÷ JCT bound, ÷ frontier at the policy's JCT)" if gaps else "Results"
+    return FittedTable(title, tuple(columns))
 
 
 def rows_table(title: str, rows: Sequence[Row]) -> FittedTable:
