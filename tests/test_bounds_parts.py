@@ -12,12 +12,12 @@ import pytest
 
 from bace_opt.bounds.data import relaxation_data
 from bace_opt.bounds.frontier import FrontierPoint, _monotone, closed_columns, completion_caps
-from bace_opt.bounds.paths import count_vertices, job_paths
 from bace_opt.bounds.slots import price_ladder
 from bace_opt.bounds.solve import LpStatus, lagrangian_bound
 from bace_opt.core.prices import ConstantPrice, HourlyUtcPrice, SeriesPrice
 from bace_opt.formulas.placement import estimate
 from bace_opt.io.read import load_instance
+from bace_opt.resources.configurations import count_vertices, job_paths
 from bace_opt.resources.feasibility import structure_problems
 from tests.worlds import all_placements
 

@@ -19,6 +19,8 @@ from bace_opt.io.write import (
 )
 from bace_opt.policies import PolicyOptions, make_policy, policy_entry
 from bace_opt.policies.bace import PriorityWeights
+from bace_opt.policies.lookahead import LookaheadSettings
+from bace_opt.policies.lookahead.options import parse_lookahead
 from bace_opt.policies.registry import parse_weights
 from bace_opt.report import plots
 from bace_opt.report.columns import BOUND_GAP_COLUMNS, COMPARE_COLUMNS
@@ -43,10 +45,14 @@ class RunSettings:
     """Seed, priority weights and MILP limit for the policy (default: from ``seed``)."""
 
 
-def policy_options(seed: int, weights: str | None, milp_time_limit_s: float) -> PolicyOptions:
-    """The policy's options from the command line (``--weights aging=0.25,length=1,...``)."""
+def policy_options(
+    seed: int, weights: str | None, milp_time_limit_s: float, lookahead: str | None = None
+) -> PolicyOptions:
+    """The policy's options from the command line (``--weights aging=0.25,length=1,...``,
+    ``--lookahead value=100,...``)."""
     chosen = parse_weights(weights) if weights else PriorityWeights()
-    return PolicyOptions(seed, chosen, milp_time_limit_s)
+    settings = parse_lookahead(lookahead) if lookahead else LookaheadSettings()
+    return PolicyOptions(seed, chosen, milp_time_limit_s, settings)
 
 
 def policy_list(text: str) -> list[str]:

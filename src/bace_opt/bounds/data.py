@@ -12,11 +12,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from bace_opt.bounds.paths import JobPaths, ShapeKey, Skeleton, job_paths
 from bace_opt.bounds.slots import Grid, build_grid, ladders
 from bace_opt.core.network import Direction
 from bace_opt.core.world import Instance
 from bace_opt.formulas.energy import energy_kwh
+from bace_opt.resources.configurations import JobPaths, ShapeKey, Skeleton, job_paths
 
 LINK_SLACK = 1e-9
 """Relative room on link capacity: the simulator's max-min sharing accepts loads up to capacity

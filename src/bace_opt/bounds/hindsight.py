@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bace_opt.bounds.data import RelaxationData
-from bace_opt.bounds.paths import Config
 from bace_opt.bounds.relaxation import completion_at
 from bace_opt.core.placement import Block, Placement, Plan
 from bace_opt.core.world import Instance, Job, Snapshot
@@ -34,6 +33,7 @@ from bace_opt.policies.bace import BacePipe
 from bace_opt.policies.greedy import Wait
 from bace_opt.report.columns import JOB_COLUMNS
 from bace_opt.report.files import csv_text, job_row
+from bace_opt.resources.configurations import Config
 from bace_opt.resources.ledger import Ledger
 from bace_opt.sim import SimulationOptions, SimulationResult, simulate
 from bace_opt.sim.records import JobRecord

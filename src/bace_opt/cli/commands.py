@@ -46,6 +46,12 @@ WeightsOption = Annotated[
     str | None,
     typer.Option(help="Priority weights of bace/milp, e.g. aging=0.25,length=1,bandwidth=1."),
 ]
+LookaheadOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Options of the lookahead policy, e.g. value=100,guard_h=24,horizon_h=24,slot_s=900."
+    ),
+]
 MilpLimitOption = Annotated[
     float, typer.Option("--milp-time-limit", help="Per-epoch seconds of the milp policy.", min=0.01)
 ]
@@ -73,6 +79,7 @@ def run(
     dump_snapshots: DumpOption = None,
     weights: WeightsOption = None,
     milp_time_limit: MilpLimitOption = MILP_TIME_LIMIT_S,
+    lookahead: LookaheadOption = None,
 ) -> None:
     """Simulate one policy: DIR/jobs.csv, DIR/summary.json and DIR/timeline.csv."""
     from bace_opt.app.run import RunSettings, policy_options, run_policy
@@ -80,7 +87,7 @@ def run(
     policy_entry(policy)
     _check_run_outputs(out_dir, dump_snapshots)
     instance = load_instance(instance_file)
-    options = policy_options(seed, weights, milp_time_limit)
+    options = policy_options(seed, weights, milp_time_limit, lookahead)
     with progress(policy) as update:
         settings = RunSettings(seed, epoch_s, timing, dump_snapshots, update, options)
         _, summary = run_policy(instance, policy, out_dir, settings)
@@ -102,6 +109,7 @@ def compare(
     dump_snapshots: DumpOption = None,
     weights: WeightsOption = None,
     milp_time_limit: MilpLimitOption = MILP_TIME_LIMIT_S,
+    lookahead: LookaheadOption = None,
     figures: Annotated[bool, typer.Option("--plots/--no-plots", help="Write PNG plots.")] = True,
     bound_file: Annotated[
         Path | None,
@@ -123,7 +131,7 @@ def compare(
         from bace_opt.bounds.read import read_bound
 
         bound = read_bound(bound_file, instance)
-    options = policy_options(seed, weights, milp_time_limit)
+    options = policy_options(seed, weights, milp_time_limit, lookahead)
     with progress("compare") as update:
         settings = RunSettings(seed, epoch_s, timing, dump_snapshots, update, options)
         summaries = compare_policies(instance, names, out_dir, settings, figures, bound)

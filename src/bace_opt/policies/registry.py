@@ -26,6 +26,7 @@ from bace_opt.policies.baselines import (
     RandomPolicy,
     ShortestJobFirst,
 )
+from bace_opt.policies.lookahead import LookaheadPolicy, LookaheadSettings
 from bace_opt.policies.reservation import PATIENCE_S, PATIENCE_SLOWDOWN
 
 MILP_TIME_LIMIT_S = 5.0
@@ -40,12 +41,14 @@ class PolicyOptions:
     seed: int = 0
     weights: PriorityWeights = field(default_factory=PriorityWeights)
     milp_time_limit_s: float = MILP_TIME_LIMIT_S
+    lookahead: LookaheadSettings = field(default_factory=LookaheadSettings)
+    """The ``lookahead`` policy's horizon and value of time (``--lookahead``)."""
 
 
 PolicyFactory = Callable[[PolicyOptions], Policy]
 """Builds a fresh policy for one run."""
 
-Role = Literal["bace", "ablation", "baseline", "exact"]
+Role = Literal["bace", "ablation", "baseline", "exact", "planning"]
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,7 @@ def _bace(
     costmin: bool = True,
     reservation: bool = True,
 ) -> PolicyFactory:
-    def make(o: PolicyOptions) -> Policy:
+    def make(o: PolicyOptions) -> BacePipe:
         return BacePipe(
             name,
             reserving=reservation,
@@ -97,6 +100,17 @@ def _milp(o: PolicyOptions) -> Policy:
     )
 
 
+def _lookahead(o: PolicyOptions) -> Policy:
+    bace = _bace("bace")(o)
+    assert isinstance(bace, BacePipe)
+    return LookaheadPolicy(
+        settings=o.lookahead,
+        bace=bace,
+        prioritizer=Prioritizer(o.weights),
+        time_limit_s=o.milp_time_limit_s,
+    )
+
+
 POLICIES: dict[str, PolicyEntry] = {
     "bace": PolicyEntry(_bace("bace"), "bace", True, uses_weights=True),
     "bace-no-priority": PolicyEntry(_bace("bace-no-priority", ordering=False), "ablation", True),
@@ -113,6 +127,7 @@ POLICIES: dict[str, PolicyEntry] = {
         lambda o: BacePipe.cheapest_path(o.weights), "ablation", True, uses_weights=True
     ),
     "milp": PolicyEntry(_milp, "exact", True, uses_weights=True, uses_time_limit=True),
+    "lookahead": PolicyEntry(_lookahead, "planning", True, uses_weights=True, uses_time_limit=True),
     "delay-first": PolicyEntry(lambda o: DelayFirst(), "baseline", False),
     "cost-first": PolicyEntry(lambda o: CostFirst(), "baseline", True),
     "cost-first-spill": PolicyEntry(lambda o: CostFirstSpill(), "baseline", False),

@@ -100,6 +100,7 @@ def policy(name: str, options: PolicyOptions, epoch_s: float | None) -> dict[str
     """A policy and every option a run of it was given; what the policy does not read is still
     recorded (the options are the run's, the entry says which ones the policy uses)."""
     entry = policy_entry(name)
+    lookahead = {"lookahead": asdict(options.lookahead)} if entry.role == "planning" else {}
     return {
         "name": name,
         "seed": options.seed,
@@ -115,6 +116,7 @@ def policy(name: str, options: PolicyOptions, epoch_s: float | None) -> dict[str
             )
             if used
         ],
+        **lookahead,
     }
 
 
