@@ -310,6 +310,37 @@ class MilpScale(Spec):
 
 
 @dataclass(frozen=True, kw_only=True)
+class LookaheadDecisions(Spec):
+    """Whole runs of geo6 worlds with ``bace`` and ``lookahead``: average JCT, cost, longest
+    wait, and the decision time of every epoch (median, p95, max)."""
+
+    specs: tuple[str, ...] = (
+        "instances/geo6-spec.yaml",
+        "instances/geo6-half-spec.yaml",
+        "instances/geo6-quarter-spec.yaml",
+    )
+    loads: tuple[float, ...] = (1.0, 2.0)
+    bandwidth: float = 1.0
+    seed: int = 0
+    policies: tuple[str, ...] = ("bace", "lookahead")
+
+    measure: ClassVar[str] = "cells.lookahead:decisions"
+    isolation: ClassVar[Isolation] = "fresh"
+    table: ClassVar[str] = (
+        "world:<13 load:>5.1f policy:<10 avg_jct_h:>10.3f cost_usd:>9.2f max_wait_h:>10.1f "
+        "epochs:>6d median_ms:>9.1f p95_ms:>8.1f max_ms:>8.1f solves:>6d guarded:>7d"
+    )
+
+    def cells(self) -> list[dict[str, Any]]:
+        return [
+            {"spec": s, "load": load, "bandwidth": self.bandwidth, "seed": self.seed, "policy": p}
+            for s in self.specs
+            for load in self.loads
+            for p in self.policies
+        ]
+
+
+@dataclass(frozen=True, kw_only=True)
 class MilpPolicySpeed(Spec):
     """The ``milp`` policy over a whole run: wall time per backend (``appsi_highs``,
     ``highs_direct``), with the solver's child process (as the CLI) or in process."""
@@ -500,6 +531,12 @@ _SPECS: tuple[Spec, ...] = (
             "repeats": 1,
             "isolated": False,  # the in-process path too; milp-scale's quick runs the isolated one
         },
+    ),
+    LookaheadDecisions(
+        name="lookahead-decisions",
+        stem="lookahead_decisions",
+        description="bace and lookahead over geo6, geo6-half, geo6-quarter: JCT, cost, ms/epoch",
+        quick={"specs": ("instances/tiny3.yaml",), "loads": (1.0,)},
     ),
     MilpPolicySpeed(
         name="milp-policy",

@@ -147,3 +147,38 @@ def test_run_lookahead_through_the_cli(tmp_path: Path) -> None:
     assert summary["lookahead_solves"] > 0
     assert summary["provenance"]["policy"]["lookahead"]["jct_usd_per_h"] == 100.0
     assert np.isfinite(summary["avg_jct_s"])
+
+
+def test_bad_lookahead_options_exit_2_one_line_each(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            "run",
+            str(INSTANCES / "tiny3.yaml"),
+            "--policy",
+            "lookahead",
+            "--out",
+            str(tmp_path / "run"),
+            "--lookahead",
+            "value=abc,guard=3,max_jobs=2.5,slot_s=10",
+        ],
+    )
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert lines == [
+        "--lookahead: value must be a number in [0, 1e+09]",
+        "--lookahead: unknown option 'guard' (did you mean 'guard_h'?); known: value, guard_h, "
+        "horizon_h, slot_s, fine_h, max_jobs, max_configs",
+        "--lookahead: max_jobs must be a whole number in [1, 10000]",
+        "--lookahead: slot_s must be a number in [60, 86400]",
+    ]
+    assert "Traceback" not in result.output
+
+
+def test_lookahead_options_reach_the_policy() -> None:
+    from bace_opt.policies.lookahead.options import parse_lookahead
+
+    settings = parse_lookahead("value=1.5, horizon_h=6, max_jobs=8")
+    assert settings.jct_usd_per_h == 1.5
+    assert settings.shape == HorizonShape(horizon_h=6.0)
+    assert settings.max_jobs == 8 and isinstance(settings.max_jobs, int)

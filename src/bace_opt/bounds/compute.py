@@ -65,7 +65,7 @@ class BoundOptions:
         return out
 
 
-def _unrunnable(data: RelaxationData) -> list[str]:
+def unrunnable(data: RelaxationData) -> list[str]:
     return [
         f"jobs[{i}] ({jp.job.name}): no placement can ever run it (no region, or no path of "
         "regions joined by routes both ways, holds its stages)"
@@ -74,7 +74,7 @@ def _unrunnable(data: RelaxationData) -> list[str]:
     ]
 
 
-def _jct(
+def jct_bound(
     run: Session, data: RelaxationData, trivial: float
 ) -> tuple[float, float | None, tuple[float, ...] | None]:
     """The safe JCT bound, the JCT LP's optimum and its solution's shares (None if it did not
@@ -114,7 +114,7 @@ def _hindsight(
     return block, None
 
 
-def _cost(run: Session, data: RelaxationData) -> tuple[float | None, float | None]:
+def cost_bound(run: Session, data: RelaxationData) -> tuple[float | None, float | None]:
     """The safe total cost bound and the average JCT of the cost LP's solution."""
     answer = run.solve("cost", "cost", cold=True)
     if answer is None or answer.bound is None:
@@ -126,13 +126,15 @@ def _cost(run: Session, data: RelaxationData) -> tuple[float | None, float | Non
     return answer.bound, reached
 
 
-def _simulate(instance: Instance, names: Sequence[str]) -> list[dict[str, Any]]:
+def simulate_policies(instance: Instance, names: Sequence[str]) -> list[dict[str, Any]]:
     from bace_opt.app.api import simulate
 
     return [simulate(instance, name, timing=False).summary for name in names]
 
 
-def _provenance(instance: Instance, options: BoundOptions, names: Sequence[str]) -> dict[str, Any]:
+def bound_provenance(
+    instance: Instance, options: BoundOptions, names: Sequence[str]
+) -> dict[str, Any]:
     from bace_opt.policies.registry import PolicyOptions
     from bace_opt.report import provenance as made
 
@@ -167,7 +169,7 @@ def bound_instance(
     started = time.monotonic()
     tic = time.perf_counter()
     data = relaxation_data(instance, options.slot_s)
-    problems = _unrunnable(data)
+    problems = unrunnable(data)
     if problems:
         raise InputError(problems)
     model = build_relaxation(data)
@@ -175,18 +177,18 @@ def bound_instance(
     solver = LpSolver(model)
     run = Session(solver, started + options.time_limit_s, options.method)
     trivial = sum(jp.min_run_s for jp in data.jobs) / data.n_jobs
-    jct_lower, jct_optimum, jct_shares = _jct(run, data, trivial)
+    jct_lower, jct_optimum, jct_shares = jct_bound(run, data, trivial)
     cost_lower, reached = (None, None)
     messages = []
     if data.cost_bounded:
-        cost_lower, reached = _cost(run, data)
+        cost_lower, reached = cost_bound(run, data)
     else:
         messages.append(
             "no cost bound: a region's price stays negative forever, and this relaxation cannot "
             "bound how long GPUs are held there"
         )
     simulating = time.monotonic()
-    summaries = _simulate(instance, policies)
+    summaries = simulate_policies(instance, policies)
     hindsight = None
     if options.hindsight:
         hindsight, why = _hindsight(data, jct_shares, hindsight_csv)
@@ -256,6 +258,6 @@ def bound_instance(
         trivial_jct_lower_s=trivial,
         relaxation=relaxation,
         policies=gaps,
-        provenance=_provenance(instance, options, policies),
+        provenance=bound_provenance(instance, options, policies),
         hindsight=hindsight,
     )

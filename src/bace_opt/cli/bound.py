@@ -54,13 +54,25 @@ def bound(
     no_hindsight: Annotated[
         bool, typer.Option("--no-hindsight", help="Skip the hindsight schedule.")
     ] = False,
+    window_jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--window-jobs",
+            help="Bound windows of this many consecutive arrivals apart and sum them (long "
+            "streams; no frontier, no hindsight schedule).",
+            min=1,
+        ),
+    ] = None,
 ) -> None:
     """Lower bounds on average JCT and total cost that no schedule beats, and the frontier."""
     from bace_opt.app.run import policy_list
     from bace_opt.bounds import BoundOptions, bound_instance
 
     options = BoundOptions(
-        slot_s=slot_s, time_limit_s=time_limit, method=lp_method, hindsight=not no_hindsight
+        slot_s=slot_s,
+        time_limit_s=time_limit,
+        method=lp_method,
+        hindsight=not no_hindsight and window_jobs is None,
     )
     problems = options.problems()
     names: list[str] = []
@@ -76,7 +88,12 @@ def bound(
         jobs_csv = hindsight_jobs or out_file.with_name(f"{out_file.stem}.hindsight-jobs.csv")
         check_output(jobs_csv, "--hindsight-jobs")
     instance = load_instance(instance_file)
-    result = bound_instance(instance, options, names, jobs_csv)
+    if window_jobs is not None:
+        from bace_opt.bounds.windows import bound_by_windows
+
+        result = bound_by_windows(instance, options, window_jobs, names)
+    else:
+        result = bound_instance(instance, options, names, jobs_csv)
     if result.message:
         err.print(result.message, markup=False)
     title = f"Bounds ({result.status}, {result.time_s:.1f} s; gaps: ÷ bound, ÷ frontier)"

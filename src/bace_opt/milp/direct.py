@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,6 @@ from bace_opt.milp.data import EpochData, trivial_bounds
 from bace_opt.milp.matrix import EpochMatrix, epoch_matrix
 from bace_opt.milp.result import SolveOptions, Status
 from bace_opt.milp.solver import (
-    Backend,
     HighsBackend,
     SolveFailure,
     StageOutcome,
@@ -99,7 +99,9 @@ class DirectHighsBackend:
         self._matrix: EpochMatrix | None = None
         self._floor_row: int | None = None
         self._rows = 0
-        self._appsi: Backend | None = None
+        self._appsi: HighsBackend | None = None
+        self.on_incumbent: Callable[[float, float], None] | None = None
+        """As ``HighsBackend.on_incumbent``: each improving MIP solution, loaded first."""
 
     def attach(self, m: pyo.ConcreteModel) -> None:
         matrix = epoch_matrix(self._data)
@@ -107,6 +109,7 @@ class DirectHighsBackend:
             log.info("the model has constraints build does not make; handing it over via appsi")
             self._appsi = HighsBackend(self._options)
             self._appsi.attach(m)
+            self._appsi.on_incumbent = self.on_incumbent
             return
         self._matrix = matrix
         self._vars = [getattr(m, name)[index] for name, index in matrix.columns]
@@ -164,6 +167,7 @@ class DirectHighsBackend:
 
     def solve(self, m: pyo.ConcreteModel, limit: float) -> StageOutcome:
         if self._appsi is not None:
+            self._appsi.on_incumbent = self.on_incumbent
             return self._appsi.solve(m, limit)
         self._objective(m)
         return self._stage(m, limit, self._options.warm_start)
@@ -203,6 +207,13 @@ class DirectHighsBackend:
         solution.dual_valid = False
         self._highs.setSolution(solution)
 
+    def _improving(self, values: Any, objective: float, bound: float) -> None:
+        if self.on_incumbent is None:
+            return
+        for var, value in zip(self._vars, values, strict=True):
+            var.set_value(value, skip_validation=True)
+        self.on_incumbent(objective, bound)
+
     def _load(self) -> None:
         values = self._highs.getSolution().col_value
         for var, value in zip(self._vars, values, strict=True):
@@ -216,7 +227,7 @@ class DirectHighsBackend:
         highs.setOptionValue("time_limit", limit)
         if warm:
             self._start()
-        with _watchdog(highs, limit) as fired:
+        with _watchdog(highs, limit, self._improving) as fired:
             highs.run()
         elapsed = time.perf_counter() - started
         termination = _termination(highs.getModelStatus())

@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import math
 import multiprocessing
 import os
 import signal
@@ -42,7 +43,7 @@ from bace_opt.core.placement import Placement
 from bace_opt.core.world import Snapshot
 from bace_opt.milp.build import build_model
 from bace_opt.milp.data import EpochData, cost_scale, trivial_bounds
-from bace_opt.milp.lexicographic import StageOne, solve_lexicographic
+from bace_opt.milp.lexicographic import Incumbent, StageOne, solve_lexicographic
 from bace_opt.milp.result import SolveOptions, SolveResult, Status
 
 log = logging.getLogger(__name__)
@@ -145,7 +146,14 @@ def _child(
         build_s = time.perf_counter() - tic
         conn.send(("built", build_s))
         result = solve_lexicographic(
-            model, data, options, start, write_lp, deadline, lambda one: conn.send(("stage1", one))
+            model,
+            data,
+            options,
+            start,
+            write_lp,
+            deadline,
+            lambda one: conn.send(("stage1", one)),
+            lambda found: conn.send(("incumbent", found)),
         )
         conn.send(("done", replace(result, build_s=build_s)))
     except OSError:  # the parent no longer listens
@@ -164,6 +172,8 @@ class _Heard:
 
     build_s: float | None = None
     stage1: StageOne | None = None
+    incumbent: Incumbent | None = None
+    """Stage 2's newest improving solution (streamed; unchecked until ``_incumbent``)."""
     result: SolveResult | None = None
     failure: str | None = None
     timed_out: bool = False
@@ -181,6 +191,8 @@ class _Heard:
             self.build_s = message[1]
         elif kind == "stage1":
             self.stage1 = message[1]
+        elif kind == "incumbent":
+            self.incumbent = message[1]
         elif kind == "done":
             self.result = message[1]
         elif kind == "failed":
@@ -299,14 +311,36 @@ def _incumbent(
     if not check.feasible:
         return replace(stopped, message=f"{said}, which fails the exact check: {check.problems[0]}")
     weight_floor, cost_floor = (None, None) if trivial is None else trivial
+    cost, bound = check.cost_usd, cost_floor
+    streamed = None if one is None else _streamed(snapshot, weights, heard.incumbent, cost)
+    if streamed is not None:  # stage 2's newest incumbent, checked, is the better answer
+        plan, cost = heard.incumbent.plan, streamed  # type: ignore[union-attr]
+        said = said.replace("stage 1's admission, its cost not", "stage 2's incumbent, not proven")
+        scaled = heard.incumbent.bound  # type: ignore[union-attr]
+        if math.isfinite(scaled) and scaled <= cost * stopped.objective_scale * (1 + 1e-9):
+            bound = scaled if bound is None else max(scaled, bound)
     return replace(
         stopped,
         termination=termination,
         plan=dict(plan),
-        objective_usd=check.cost_usd,
-        model_objective=check.cost_usd * stopped.objective_scale,
+        objective_usd=cost,
+        model_objective=cost * stopped.objective_scale,
         weight=check.weight if one is None else one.weight,
         weight_bound=weight_floor if one is None else one.weight_bound,
-        bound=cost_floor,
+        bound=bound,
         message=said,
     )
+
+
+def _streamed(
+    snapshot: Snapshot, weights: dict[str, float], found: Incumbent | None, than: float
+) -> float | None:
+    """The checked cost of stage 2's streamed incumbent when it passes the exact check and costs
+    less than ``than`` (stage 1's plan): the child's word is not trusted, the checker measures."""
+    if found is None:
+        return None
+    check = check_plan(snapshot, found.plan.values(), weights)
+    if not check.feasible:
+        log.warning("the streamed incumbent fails the exact check: %s", check.problems[0])
+        return None
+    return check.cost_usd if check.cost_usd < than else None

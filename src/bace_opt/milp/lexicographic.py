@@ -30,7 +30,7 @@ from bace_opt.milp.data import EpochData, trivial_bounds
 from bace_opt.milp.direct import DirectHighsBackend
 from bace_opt.milp.extract import extract_plan
 from bace_opt.milp.result import DIRECT_BACKEND, SolveOptions, SolveResult, Status
-from bace_opt.milp.solver import Backend, SolveFailure, StageOutcome, open_backend
+from bace_opt.milp.solver import Backend, HighsBackend, SolveFailure, StageOutcome, open_backend
 from bace_opt.milp.warmstart import apply_plan
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,40 @@ class StageOne:
     weight_bound: float | None
 
 
+@dataclass(frozen=True)
+class Incumbent:
+    """An improving stage-2 solution, told to ``on_incumbent`` while HiGHS still runs: what the
+    parent answers with if it must kill the solve (after checking the plan itself)."""
+
+    plan: dict[str, Placement]
+    objective: float
+    """HiGHS's cost objective for it (model units)."""
+    bound: float
+    """HiGHS's dual bound on the cost then (model units)."""
+
+
+STREAM_EVERY_S = 0.25
+"""At most one ``Incumbent`` per this many seconds (HiGHS may find many in a burst; the newest
+one matters, the rest would only cost extraction and pipe time)."""
+
+
+def _streamer(
+    m: pyo.ConcreteModel, data: EpochData, tell: Callable[[Incumbent], None]
+) -> Callable[[float, float], None]:
+    """The backend's ``on_incumbent`` for stage 2: the model's variables hold the solution."""
+    last = [-math.inf]
+
+    def heard(objective: float, bound: float) -> None:
+        now = time.monotonic()
+        if now - last[0] < STREAM_EVERY_S:
+            return
+        last[0] = now
+        log.debug("stage 2 incumbent %.6g (bound %.6g) streamed", objective, bound)
+        tell(Incumbent(extract_plan(m, data), float(objective), float(bound)))
+
+    return heard
+
+
 @dataclass
 class _Progress:
     """What the procedure knew when it stopped: kept in the result even when a later stage fails."""
@@ -87,6 +121,7 @@ def _two_stages(
     progress: _Progress,
     deadline: float | None,
     on_stage1: Callable[[StageOne], None] | None,
+    on_incumbent: Callable[[Incumbent], None] | None = None,
 ) -> _Found:
     backend: Backend = (
         DirectHighsBackend(options, data)
@@ -123,6 +158,8 @@ def _two_stages(
     remaining = deadline - time.monotonic()
     if remaining <= SKIP_STAGE2_S:
         return _Found(Status.TIME_LIMIT, admitted, pyo.value(m.cost), cost_floor)
+    if on_incumbent is not None and isinstance(backend, (HighsBackend, DirectHighsBackend)):
+        backend.on_incumbent = _streamer(m, data, on_incumbent)
     try:
         second = backend.solve(m, remaining)
     except SolveFailure as failure:
@@ -165,12 +202,14 @@ def solve_lexicographic(
     write_lp: Path | None = None,
     deadline: float | None = None,
     on_stage1: Callable[[StageOne], None] | None = None,
+    on_incumbent: Callable[[Incumbent], None] | None = None,
 ) -> SolveResult:
     """Stage 1: max Σ w x (warm-started with ``start``); stage 2: min cost with Σ w x kept.
 
     ``write_lp`` gets the cost stage's model (with the floor) before it is solved. ``deadline``
     (``time.monotonic()``) ends both stages; without it, ``options.time_limit_s`` counts from the
-    hand-over of the model. ``on_stage1`` hears stage 1's answer as soon as there is one."""
+    hand-over of the model. ``on_stage1`` hears stage 1's answer as soon as there is one,
+    ``on_incumbent`` stage 2's improving solutions (HiGHS backends only), throttled."""
     tic = time.perf_counter()
     scale = float(pyo.value(m.COST_SCALE))
     progress = _Progress()
@@ -188,7 +227,9 @@ def solve_lexicographic(
         )
 
     try:
-        found = _two_stages(m, data, options, start, write_lp, progress, deadline, on_stage1)
+        found = _two_stages(
+            m, data, options, start, write_lp, progress, deadline, on_stage1, on_incumbent
+        )
     except SolveFailure as failure:
         return failed(failure.status, failure.termination or progress.termination, str(failure))
     except Exception as exc:

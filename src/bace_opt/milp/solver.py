@@ -16,7 +16,7 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -31,6 +31,9 @@ from bace_opt.milp.stage import StageOutcome as StageOutcome
 from bace_opt.milp.stage import active_value, disagree
 
 log = logging.getLogger(__name__)
+
+Improving = Callable[[Any, float, float], None]
+"""Hears an improving MIP solution: HiGHS's column values, its objective and dual bound."""
 
 WATCHDOG_GRACE_S = 0.5
 """How far past a stage's time limit HiGHS may run before our own watchdog interrupts it. HiGHS
@@ -135,12 +138,23 @@ class HighsBackend:
             raise SolveFailure(
                 Status.ERROR, "solver appsi_highs is not available (install highspy)"
             )
+        self.on_incumbent: Callable[[float, float], None] | None = None
+        """Told (objective, dual bound) of each improving MIP solution, its values loaded into
+        the model's variables first (``lexicographic`` streams stage 2's to the parent)."""
 
     def attach(self, m: pyo.ConcreteModel) -> None:
         self._opt.set_instance(m)
 
     def solve(self, m: pyo.ConcreteModel, limit: float) -> StageOutcome:
-        return _stage_appsi(self._opt, m, limit)
+        return _stage_appsi(self._opt, m, limit, self._improving)
+
+    def _improving(self, values: Any, objective: float, bound: float) -> None:
+        if self.on_incumbent is None:
+            return
+        opt = self._opt  # appsi's column of each variable, by id
+        for var_id, col in opt._pyomo_var_to_solver_var_map.items():
+            opt._vars[var_id][0].set_value(values[col], skip_validation=True)
+        self.on_incumbent(objective, bound)
 
 
 @contextmanager
@@ -166,14 +180,17 @@ def _sigint_noted() -> Iterator[list[bool]]:
 
 
 @contextmanager
-def _watchdog(opt: Any, limit: float) -> Iterator[list[float]]:
+def _watchdog(
+    opt: Any, limit: float, on_improving: Improving | None = None
+) -> Iterator[list[float]]:
     """Interrupt the HiGHS behind ``opt`` (appsi's, or a ``highspy.Highs`` itself) once
     ``limit`` + grace seconds have passed, or at once on Ctrl-C (``_sigint_noted``).
 
     Subscribes one check to HiGHS's simplex, IPM and MIP interrupt callbacks (highspy's event
     API); the yielded list gets the seconds into the solve at which it fired, if it did. Until it
     fires, the check clears the interrupt flag: HiGHS keeps it set across runs of one ``Highs``,
-    so a stage-1 stop used to interrupt stage 2 at its first check."""
+    so a stage-1 stop used to interrupt stage 2 at its first check. ``on_improving`` hears each
+    improving MIP solution (column values, objective, dual bound) as HiGHS finds it."""
     highs = getattr(opt, "_solver_model", opt)
     fired: list[float] = []
     if highs is None or not hasattr(highs, "cbMipInterrupt"):
@@ -195,14 +212,21 @@ def _watchdog(opt: Any, limit: float) -> Iterator[list[float]]:
             else:  # HiGHS keeps an interrupt set across runs (HiGHS issue 1761): clear it
                 event.interrupt(False)
 
+        def improving(event: Any) -> None:
+            if on_improving is not None:
+                out = event.data_out
+                on_improving(out.mip_solution, out.objective_function_value, out.mip_dual_bound)
+
         events = (highs.cbSimplexInterrupt, highs.cbIpmInterrupt, highs.cbMipInterrupt)
         for event in events:
             event.subscribe(check)
+        highs.cbMipImprovingSolution.subscribe(improving)
         try:
             yield fired
         finally:
             for event in events:
                 event.unsubscribe(check)
+            highs.cbMipImprovingSolution.unsubscribe(improving)
 
 
 def _interrupted(opt: Any, m: pyo.ConcreteModel, termination: str) -> StageOutcome:
@@ -239,12 +263,14 @@ def _appsi_status(termination: str, found: bool) -> Status:
     raise SolveFailure(Status.ERROR, f"solver ended with {termination}", termination)
 
 
-def _stage_appsi(opt: Any, m: pyo.ConcreteModel, limit: float) -> StageOutcome:
+def _stage_appsi(
+    opt: Any, m: pyo.ConcreteModel, limit: float, on_improving: Improving | None = None
+) -> StageOutcome:
     limit = max(limit, 0.01)
     started = time.perf_counter()
     deadline = started + limit
     opt.config.time_limit = limit
-    with _watchdog(opt, limit) as fired:
+    with _watchdog(opt, limit, on_improving) as fired:
         results = opt.solve(m)
     elapsed = time.perf_counter() - started
     termination = results.termination_condition.name
