@@ -4,61 +4,46 @@ wall clock, and Ctrl-C ends a solve at once.
 In-process, neither holds: building a large model and handing it to HiGHS (appsi's
 ``set_instance``) take seconds before any solver limit applies, HiGHS checks its limit (and our
 watchdog) only where it calls back, and a Ctrl-C that reaches Python inside a callback becomes
-HiGHS's status "error". So ``solve_epoch`` builds the model and runs both stages in a child forked
-by a ``forkserver`` that has imported Pyomo and HiGHS once (so no process whose HiGHS threads run
-is ever forked, and no solve pays for the imports). The child
-
-- ignores SIGINT and leads its own process group, so a terminal's Ctrl-C reaches only the parent
-  and one ``killpg`` ends the child with anything it started;
-- sends its build time, stage 1's answer as soon as it has one, then the final ``SolveResult``,
-  and its ``bace_opt`` log records, over one pipe;
-- exits when its parent does (or stops holding it), and dies by SIGALRM ``ORPHAN_S`` after the
-  deadline whatever happens.
+HiGHS's status "error". So ``solve_epoch`` builds the model and runs both stages in a solver
+process (``worker``: forked by a ``forkserver`` that has imported Pyomo and HiGHS once, so no
+process whose HiGHS threads run is ever forked, and kept between solves).
 
 The parent waits until the deadline plus ``KILL_GRACE_S``, then kills the child and reports an
-honest ``TIME_LIMIT`` from what it heard: stage 1's admission, else the caller's MIP start, each
-re-measured by the checker — or no plan, and the caller falls back. On ``KeyboardInterrupt`` it
-kills the child and lets the interrupt go on.
+honest ``TIME_LIMIT`` from what it heard: stage 2's newest incumbent, else stage 1's admission,
+else the caller's MIP start, each re-measured by the checker — or no plan, and the caller falls
+back. On ``KeyboardInterrupt`` it kills the child and lets the interrupt go on. A child that
+answered (or reported a failure of its own) is kept for the next solve.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import math
 import multiprocessing
-import os
-import signal
-import threading
 import time
 from dataclasses import dataclass, replace
-from multiprocessing.connection import Connection, wait
-from multiprocessing.context import ForkServerContext, ForkServerProcess
+from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
 from bace_opt.checker import check_plan
 from bace_opt.core.placement import Placement
 from bace_opt.core.world import Snapshot
-from bace_opt.milp.build import build_model
 from bace_opt.milp.data import EpochData, cost_scale, trivial_bounds
-from bace_opt.milp.lexicographic import Incumbent, StageOne, solve_lexicographic
+from bace_opt.milp.lexicographic import Incumbent, StageOne
 from bace_opt.milp.result import SolveOptions, SolveResult, Status
+from bace_opt.milp.worker import CHILD_NAME, KEPT, ORPHAN_S, Request, SolverProcess
+
+__all__ = ["CHILD_NAME", "ORPHAN_S", "isolation_available", "solve_isolated"]
 
 log = logging.getLogger(__name__)
 
 KILL_GRACE_S = 1.0
 """How long past the deadline the parent waits for the child's own answer before killing it
 (HiGHS's limit and our watchdog usually stop it within this)."""
-ORPHAN_S = 30.0
-"""A child still alive this long after its deadline has lost its parent: SIGALRM ends it."""
-JOIN_S = 2.0
-"""How long the parent waits for a killed child to be reaped."""
 LONGEST_WAIT_S = 3600.0
 """The longest single wait of the parent (any limit is fine; a poll timeout has a maximum)."""
-CHILD_NAME = "bace-opt-milp"
-"""The solver process's name (``preload`` knows it by this)."""
 
 
 def isolation_available() -> bool:
@@ -77,93 +62,6 @@ def _in_process_once() -> None:
         "no solver process can be started here (a daemonic process, or no forkserver); "
         "solving in this process, where time limits and Ctrl-C are HiGHS's to keep"
     )
-
-
-@functools.cache
-def _context() -> ForkServerContext:
-    """The forkserver, told to import ``preload`` before it forks anything (set on first use:
-    importing the package starts nothing)."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["bace_opt.milp.preload"])
-    return context
-
-
-# ---- the child ----------------------------------------------------------------------------------
-
-
-class _ToParent(logging.Handler):
-    """Sends each record's name, level and message to the parent, which logs it as its own."""
-
-    def __init__(self, conn: Connection) -> None:
-        super().__init__()
-        self.conn = conn
-
-    def emit(self, record: logging.LogRecord) -> None:
-        text = record.getMessage()
-        if record.exc_info:
-            text += "\n" + logging.Formatter().formatException(record.exc_info)
-        with contextlib.suppress(OSError, ValueError):
-            self.conn.send(("log", record.name, record.levelno, text))
-
-
-def _exit_with_parent() -> None:
-    """End this process as soon as the parent's sentinel closes (the parent died, or dropped the
-    child in the middle of starting it)."""
-    parent = multiprocessing.parent_process()
-    sentinel = None if parent is None else parent.sentinel
-    if sentinel is None:  # pragma: no cover - a forkserver child always has one
-        return
-
-    def watch() -> None:
-        wait([sentinel])
-        os._exit(1)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-
-
-def _child(
-    conn: Connection,
-    data: EpochData,
-    options: SolveOptions,
-    start: dict[str, Placement] | None,
-    write_lp: Path | None,
-    deadline: float,
-) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    with contextlib.suppress(OSError):  # without a group of its own, the parent kills it alone
-        os.setpgid(0, 0)
-    signal.signal(signal.SIGALRM, signal.SIG_DFL)
-    orphan_in = deadline + ORPHAN_S - time.monotonic()
-    signal.setitimer(signal.ITIMER_REAL, min(max(orphan_in, 0.1), 1e8))
-    _exit_with_parent()
-    package = logging.getLogger("bace_opt")  # all of it to the parent, whose loggers choose
-    package.handlers, package.propagate = [_ToParent(conn)], False
-    if package.level != logging.DEBUG:  # ``preload`` set it once for all children
-        package.setLevel(logging.DEBUG)
-    try:
-        tic = time.perf_counter()
-        model = build_model(data)
-        build_s = time.perf_counter() - tic
-        conn.send(("built", build_s))
-        result = solve_lexicographic(
-            model,
-            data,
-            options,
-            start,
-            write_lp,
-            deadline,
-            lambda one: conn.send(("stage1", one)),
-            lambda found: conn.send(("incumbent", found)),
-        )
-        conn.send(("done", replace(result, build_s=build_s)))
-    except OSError:  # the parent no longer listens
-        pass
-    except Exception as exc:  # reported, not lost: the parent turns it into a status
-        with contextlib.suppress(OSError):
-            conn.send(("failed", f"{type(exc).__name__}: {exc}"))
-
-
-# ---- the parent ---------------------------------------------------------------------------------
 
 
 @dataclass
@@ -199,8 +97,9 @@ class _Heard:
             self.failure = message[1]
 
 
-def _listen(reader: Connection, child: ForkServerProcess, until: float, heard: _Heard) -> None:
+def _listen(worker: SolverProcess, until: float, heard: _Heard) -> None:
     """Take the child's messages until its answer, its end, or ``until`` (``time.monotonic()``)."""
+    reader, child = worker.conn, worker.process
     while heard.result is None and heard.failure is None:
         left = until - time.monotonic()
         if left <= 0:
@@ -217,19 +116,6 @@ def _listen(reader: Connection, child: ForkServerProcess, until: float, heard: _
             return
 
 
-def _stop(child: ForkServerProcess, wait_for_it: bool) -> None:
-    """Kill the child's process group (the child and anything it started); wait until it is
-    reaped if asked (not after an answer: the child was ending anyway, and SIGKILL is final)."""
-    if child.pid is None:
-        return
-    try:
-        os.killpg(child.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        child.kill()  # no group of its own (yet): the child alone
-    if wait_for_it:
-        child.join(JOIN_S)
-
-
 def solve_isolated(
     snapshot: Snapshot,
     weights: dict[str, float],
@@ -239,30 +125,25 @@ def solve_isolated(
     write_lp: Path | None,
     started: float,
 ) -> SolveResult:
-    """Build and solve ``data`` in a child process; answer by ``started`` (``time.monotonic()``)
+    """Build and solve ``data`` in a solver process; answer by ``started`` (``time.monotonic()``)
     + the time limit + ``KILL_GRACE_S`` whatever the child does."""
     deadline = started + options.time_limit_s
-    context = _context()
-    reader, writer = context.Pipe(duplex=False)
-    child = context.Process(
-        target=_child,
-        args=(writer, data, options, start, write_lp, deadline),
-        name=CHILD_NAME,
-        daemon=True,
-    )
     heard = _Heard()
+    worker: SolverProcess | None = None
     try:
         try:
-            child.start()
+            worker = KEPT.take()
+            worker.conn.send(Request(data, options, start, write_lp, deadline))
         except Exception as exc:  # e.g. no forkserver could be started: a status, not a crash
             heard.failure = f"it could not be started ({type(exc).__name__}: {exc})"
         else:
-            writer.close()
-            _listen(reader, child, deadline + KILL_GRACE_S, heard)
+            _listen(worker, deadline + KILL_GRACE_S, heard)
     finally:
-        writer.close()
-        _stop(child, wait_for_it=heard.result is None)
-        reader.close()
+        if worker is not None:
+            if heard.result is not None or (heard.failure is not None and worker.alive):
+                KEPT.give_back(worker)  # it answered: it is ready for the next epoch
+            else:
+                worker.stop(wait_for_it=True)
     if heard.result is not None:
         return heard.result
     build_s = heard.build_s or 0.0
@@ -273,7 +154,8 @@ def solve_isolated(
         solve_s=time.monotonic() - started - build_s,
     )
     if not heard.timed_out:
-        why = heard.failure or f"it ended with exit code {child.exitcode} and no answer"
+        code = None if worker is None else worker.process.exitcode
+        why = heard.failure or f"it ended with exit code {code} and no answer"
         return replace(stopped, status=Status.ERROR, message=f"the solver process failed: {why}")
     return _incumbent(stopped, snapshot, weights, options, start, heard, trivial_bounds(data))
 

@@ -1,7 +1,7 @@
 """What the solver processes' forkserver does before it forks anything (``isolate``): import the
 solve's modules and HiGHS, warm them up on a tiny model, and change how its children start.
 
-Imported by that forkserver only (by name, from ``isolate._context``): imported anywhere else it
+Imported by that forkserver only (by name, from ``worker.context``): imported anywhere else it
 would do the same there. Each solver process is a fork of this state, so whatever is done here is
 not paid per solve: the imports, Pyomo's and appsi's first-use caches (a cold process builds and
 hands over a model markedly slower), the logger setting, and — by ``gc.freeze`` — the collector's
@@ -21,8 +21,8 @@ from typing import Any
 
 from bace_opt.milp.build import build_model
 from bace_opt.milp.data import EpochData, JobData
-from bace_opt.milp.isolate import CHILD_NAME
 from bace_opt.milp.solver import PRELOAD
+from bace_opt.milp.worker import CHILD_NAME
 
 log = logging.getLogger(__name__)
 
