@@ -57,3 +57,29 @@ def test_bad_calls_are_input_errors() -> None:
         bo.solve_epoch(world)  # type: ignore[arg-type]
     with pytest.raises(InputError, match="unknown policy"):
         bo.compare(world, ["bace", "nope"])
+
+
+def test_bound_equals_the_cli_and_compare_takes_its_gaps(runner: CliRunner, tmp_path: Path) -> None:
+    instance = ROOT / "instances" / "tiny3.yaml"
+    world = bo.load(instance)
+    result = bo.bound(world, slot_s=600, policies=["bace", "sjf"], hindsight=False)
+    out = tmp_path / "b.json"
+    args = ["bound", str(instance), "--out", str(out), "--slot-s", "600", "--no-hindsight"]
+    assert runner.invoke(app, [*args, "--policies", "bace,sjf"]).exit_code == 0
+    cli = json.loads(out.read_text())
+    mine = result.to_json()
+    for key in ("avg_jct_lower_s", "total_cost_lower_usd"):
+        assert mine[key] == pytest.approx(cli[key], rel=1e-9)
+    assert len(mine["frontier"]) == len(cli["frontier"])
+    for a, b in zip(mine["frontier"], cli["frontier"], strict=True):
+        assert (a["avg_jct_s"], a["cost_lower_usd"]) == pytest.approx(
+            (b["avg_jct_s"], b["cost_lower_usd"]), rel=1e-9
+        )
+    assert mine["policies"].keys() == cli["policies"].keys() == {"bace", "sjf"}
+    table = bo.compare(world, ["bace", "sjf"], bound=out).set_index("policy")
+    for name in ("bace", "sjf"):
+        assert table.loc[name, "jct_gap"] == pytest.approx(cli["policies"][name]["jct_gap"])
+        assert table.loc[name, "cost_gap"] == pytest.approx(cli["policies"][name]["cost_gap"])
+        assert table.loc[name, "jct_gap"] >= 1 - 1e-9
+    with pytest.raises(InputError, match="bound"):
+        bo.compare(bo.load(ROOT / "instances" / "hetero4.yaml"), ["bace"], bound=out)

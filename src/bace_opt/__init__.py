@@ -19,7 +19,7 @@ from typing import Any
 
 from bace_opt.version import __version__
 
-API = ("load", "simulate", "compare", "solve_epoch", "Run")
+API = ("load", "simulate", "compare", "solve_epoch", "bound", "Run")
 __all__ = [*API, "policies", "__version__"]
 
 

@@ -8,6 +8,8 @@ lists the policy names: the ``policies`` package is callable).
     run.summary["avg_jct_s"], run.jobs.head()
     bo.compare(world, ["bace", "sjf", "cost-first"])       # one row per policy
     bo.solve_epoch(bo.load("benchmarks/snapshots/30x8x6-seed0.yaml"), time_limit=10)
+    bo.bound(world, policies=["bace"]).to_json()           # ``bace-opt bound``'s document
+    bo.compare(world, ["bace", "sjf"], bound="geo6-bound.json")  # with each policy's gaps
 
 Every function returns plain data (dicts, pandas DataFrames, frozen dataclasses) that equals
 what the command line writes for the same inputs: ``simulate(...).summary`` is ``summary.json``
@@ -19,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -31,11 +33,12 @@ from bace_opt.milp import SolveOptions
 from bace_opt.policies import PolicyOptions, make_policy
 from bace_opt.policies.bace import PriorityWeights
 from bace_opt.policies.registry import MILP_TIME_LIMIT_S
-from bace_opt.report.columns import COMPARE_COLUMNS, JOB_COLUMNS
-from bace_opt.report.files import job_row, run_summary
-from bace_opt.report.provenance import run_provenance
-from bace_opt.sim import SimulationOptions, SimulationResult
-from bace_opt.sim import simulate as _simulate
+from bace_opt.report.columns import BOUND_GAP_COLUMNS, COMPARE_COLUMNS, JOB_COLUMNS
+from bace_opt.report.files import job_row, simulated
+from bace_opt.sim import SimulationResult
+
+if TYPE_CHECKING:  # the bounds import Pyomo: only on use
+    from bace_opt.bounds.result import BoundResult
 
 
 def load(path: str | Path, data_root: str | Path | None = None) -> Instance | Snapshot:
@@ -68,29 +71,63 @@ def simulate(
     timing: bool = True,
 ) -> Run:
     """Simulate ``policy`` on ``world`` (a snapshot's instance, all its jobs)."""
-    instance = _instance(world)
     options = PolicyOptions(seed, weights or PriorityWeights(), milp_time_limit_s)
-    result = _simulate(
-        instance,
-        make_policy(policy, seed, options),
-        SimulationOptions(epoch_s=epoch_s, timing=timing),
-    )
+    result, summary = simulated(_instance(world), policy, options, epoch_s, timing)
     jobs = pd.DataFrame([job_row(r) for r in result.records], columns=list(JOB_COLUMNS))
-    chosen_epoch = epoch_s if epoch_s is not None else instance.epoch_s
-    made = run_provenance(instance, policy, options, chosen_epoch)
-    return Run(run_summary(instance, result, made), jobs, result)
+    return Run(summary, jobs, result)
 
 
 def compare(
-    world: Instance | Snapshot, policies: Sequence[str], seed: int = 0, **options: Any
+    world: Instance | Snapshot,
+    policies: Sequence[str],
+    seed: int = 0,
+    *,
+    bound: str | Path | None = None,
+    **options: Any,
 ) -> pd.DataFrame:
-    """The same world for each policy: one row per policy with ``summary.csv``'s columns."""
+    """The same world for each policy: one row per policy with ``summary.csv``'s columns; with
+    ``bound`` (a ``bace-opt bound`` file of this world, checked as ``compare --bound`` checks it)
+    also each policy's gaps to it (``BOUND_GAP_COLUMNS``)."""
+    from bace_opt.bounds.read import read_bound
+
     for name in policies:
         make_policy(name)  # an unknown name fails before any work
+    known = None if bound is None else read_bound(Path(bound), _instance(world), "bound")
     rows = [simulate(world, name, seed, **options).summary for name in policies]
-    return pd.DataFrame(
-        [[row.get(c) for c in COMPARE_COLUMNS] for row in rows], columns=list(COMPARE_COLUMNS)
+    columns = list(COMPARE_COLUMNS)
+    table = [[row.get(c) for c in COMPARE_COLUMNS] for row in rows]
+    if known is not None:
+        columns += BOUND_GAP_COLUMNS
+        for row, line in zip(rows, table, strict=True):
+            gaps = known.gaps(row)
+            line += [gaps[c] for c in BOUND_GAP_COLUMNS]
+    return pd.DataFrame(table, columns=columns)
+
+
+def bound(
+    world: Instance | Snapshot,
+    *,
+    slot_s: float = 3600.0,
+    time_limit: float = 600.0,
+    policies: Sequence[str] = (),
+    hindsight: bool = True,
+    window_jobs: int | None = None,
+) -> BoundResult:
+    """``bace-opt bound``'s work: lower bounds on average JCT and total cost, the frontier, the
+    hindsight schedule (its ``jobs.csv`` not written) and each of ``policies``' gaps;
+    ``.to_json()`` is the command's document. ``window_jobs`` as ``--window-jobs``."""
+    from bace_opt.bounds import BoundOptions, bound_instance
+    from bace_opt.bounds.windows import bound_by_windows
+
+    for name in policies:
+        make_policy(name)
+    instance = _instance(world)
+    chosen = BoundOptions(
+        slot_s=slot_s, time_limit_s=time_limit, hindsight=hindsight and window_jobs is None
     )
+    if window_jobs is not None:
+        return bound_by_windows(instance, chosen, window_jobs, policies)
+    return bound_instance(instance, chosen, policies)
 
 
 def solve_epoch(

@@ -127,9 +127,11 @@ def cost_bound(run: Session, data: RelaxationData) -> tuple[float | None, float 
 
 
 def simulate_policies(instance: Instance, names: Sequence[str]) -> list[dict[str, Any]]:
-    from bace_opt.app.api import simulate
+    """Each policy's ``summary.json`` content, default options, no timing fields."""
+    from bace_opt.policies.registry import PolicyOptions
+    from bace_opt.report.files import simulated
 
-    return [simulate(instance, name, timing=False).summary for name in names]
+    return [simulated(instance, name, PolicyOptions(), timing=False)[1] for name in names]
 
 
 def bound_provenance(

@@ -13,6 +13,7 @@ from typing import Any
 from bace_opt.core.world import Instance
 from bace_opt.formulas.job import reference_run_times
 from bace_opt.io.write import write_json_atomic, write_text_atomic
+from bace_opt.policies.registry import PolicyOptions
 from bace_opt.report.columns import JOB_COLUMNS, TIMELINE_TIME
 from bace_opt.report.metrics import summarize
 from bace_opt.sim import SimulationResult
@@ -53,6 +54,28 @@ def run_summary(
     if made is not None:
         summary["provenance"] = dict(made)
     return summary
+
+
+def simulated(
+    instance: Instance,
+    policy: str,
+    options: PolicyOptions,
+    epoch_s: float | None = None,
+    timing: bool = True,
+) -> tuple[SimulationResult, dict[str, Any]]:
+    """One run of a registered policy and what its ``summary.json`` holds (provenance included):
+    ``bo.simulate`` and ``bound --policies`` are this."""
+    from bace_opt.policies import make_policy
+    from bace_opt.report.provenance import run_provenance
+    from bace_opt.sim import SimulationOptions, simulate
+
+    result = simulate(
+        instance,
+        make_policy(policy, options.seed, options),
+        SimulationOptions(epoch_s=epoch_s, timing=timing),
+    )
+    chosen = epoch_s if epoch_s is not None else instance.epoch_s
+    return result, run_summary(instance, result, run_provenance(instance, policy, options, chosen))
 
 
 def write_run(

@@ -68,7 +68,8 @@ class Cell:
     document: Mapping[str, Any]
 
 
-def _digest(data: Any) -> str:
+def digest(data: Any) -> str:
+    """SHA-256 of JSON-able data with sorted keys: equal data, equal key, on any machine."""
     text = json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -85,7 +86,7 @@ def code_digest() -> str:
     return h.hexdigest()
 
 
-def _inputs(paths: list[Path], folder: Path) -> Iterator[tuple[Path, str, dict[str, Any], str]]:
+def inputs(paths: list[Path], folder: Path) -> Iterator[tuple[Path, str, dict[str, Any], str]]:
     """Each input file with its short name (the stem, or the relative path where stems collide),
     its document and the document's digest."""
     stems = [p.stem for p in paths]
@@ -94,7 +95,7 @@ def _inputs(paths: list[Path], folder: Path) -> Iterator[tuple[Path, str, dict[s
         if stems.count(stem) > 1:
             label = str(path.relative_to(folder)) if path.is_relative_to(folder) else str(path)
         doc = read_document(path)
-        yield path, label, doc, _digest(doc)
+        yield path, label, doc, digest(doc)
 
 
 def scaled_document(
@@ -136,7 +137,7 @@ def _weights(spec: WeightsSpec) -> PriorityWeights:
 def _simulation_cells(sweep: Sweep, spec: SimulationSweepFile) -> Iterator[Cell]:
     paths = [(sweep.folder / p).resolve() for p in spec.instances]
     grid = spec.grid
-    for path, label, doc, digest in _inputs(paths, sweep.folder):
+    for path, label, doc, doc_digest in inputs(paths, sweep.folder):
         for policy, bandwidth, load, seed in itertools.product(
             spec.policies, grid.bandwidth_scale, grid.load_scale, grid.seeds
         ):
@@ -158,7 +159,7 @@ def _simulation_cells(sweep: Sweep, spec: SimulationSweepFile) -> Iterator[Cell]
                     "weights": w.model_dump() if w else None,
                     "epoch_s": spec.epoch_s,
                 }
-                yield Cell(_digest([recipe, digest, code_digest()]), params, path, doc)
+                yield Cell(digest([recipe, doc_digest, code_digest()]), params, path, doc)
 
 
 def _epoch_cells(sweep: Sweep) -> Iterator[Cell]:
@@ -166,7 +167,7 @@ def _epoch_cells(sweep: Sweep) -> Iterator[Cell]:
     assert spec.kind == "epoch"
     paths = sorted({p for pattern in spec.snapshots for p in matches(sweep.folder, pattern)})
     grid = spec.grid
-    for path, label, doc, digest in _inputs(paths, sweep.folder):
+    for path, label, doc, doc_digest in inputs(paths, sweep.folder):
         for limit, warm, gap, w in itertools.product(
             grid.time_limit_s, grid.warm_start, grid.gap, grid.weights
         ):
@@ -183,7 +184,7 @@ def _epoch_cells(sweep: Sweep) -> Iterator[Cell]:
                 "solver": spec.solver,
                 "threads": spec.threads,
             }
-            yield Cell(_digest([recipe, digest, code_digest()]), params, path, doc)
+            yield Cell(digest([recipe, doc_digest, code_digest()]), params, path, doc)
 
 
 def _check_inputs(cells: list[Cell]) -> None:
@@ -256,6 +257,8 @@ class CellOutcome:
     provenance: Mapping[str, Any] | None = None
     """How the worker made it: its versions, the input file's SHA-256, the policy or solver with
     its options (the grid point's scalings are the cell's ``params``)."""
+    bound: Mapping[str, Any] | None = None
+    """A bound cell's whole ``bace-opt bound`` JSON (``sweeps.bounds``)."""
 
     @classmethod
     def failed(cls, exc: BaseException, prefix: str = "") -> CellOutcome:
@@ -273,6 +276,8 @@ class CellOutcome:
                 out[name] = getattr(self, name)
         if self.provenance is not None:
             out["provenance"] = dict(self.provenance)
+        if self.bound is not None:
+            out["bound"] = dict(self.bound)
         return out
 
 

@@ -31,7 +31,8 @@ import pandas as pd
 from bace_opt.errors import InputError
 from bace_opt.io.write import write_text_atomic
 from bace_opt.report.columns import SUMMARY, SWEEP_METRICS, SWEPT
-from bace_opt.sweeps import figures
+from bace_opt.sweeps import figures, gaps
+from bace_opt.sweeps.bounds import BOUNDS_CSV
 from bace_opt.sweeps.figures import Plot
 from bace_opt.sweeps.stats import (
     NO_CI,
@@ -205,7 +206,31 @@ def _simulation_report(out: Path, table: pd.DataFrame, folder: Path) -> Page:
         page.plots += figures.axis_plots(summary, folder, instance)
         cdf = figures.jct_cdf(table, jobs, folder, instance)
         page.plots += [cdf] if cdf else []
+    if gaps.has_gaps(table) and (out / BOUNDS_CSV).is_file():
+        bounds = pd.read_csv(out / BOUNDS_CSV, dtype={"instance": str})
+        _bound_report(table, bounds, folder, page)
     return page
+
+
+def _bound_report(table: pd.DataFrame, bounds: pd.DataFrame, folder: Path, page: Page) -> None:
+    """A sweep with ``bounds:``: ``gaps.csv``, the median gap tables and the frontier plots."""
+    summary = gaps.gap_summary(table)
+    write_text_atomic(folder / "gaps.csv", summary.to_csv(index=False))
+    for gap, label in gaps.GAPS.items():
+        if summary[f"{gap}_median"].isna().all():
+            page.notes.append(f"No {label}: no run finished every job over a positive bound.")
+            continue
+        caption = (
+            f"The {label}, as compare --bound computes it, per grid point and policy: the median "
+            "over seeds, each seed against its own world's bounds (bounds.csv). Empty where no "
+            "seed has one (no run finished every job, or the bound is not positive); (k/n): only "
+            "k of n seeds have one."
+        )
+        body = _html(gaps.gap_pivot(summary, gap), data_columns=True)
+        page.tables.append((f"{label[:1].upper()}{label[1:]}: median over seeds", body, caption))
+    for instance in sorted(table.instance.unique()):
+        plot = gaps.frontier_plot(table, bounds, folder, instance)
+        page.plots += [plot] if plot else []
 
 
 def _epoch_report(table: pd.DataFrame, folder: Path, name: str) -> Page:

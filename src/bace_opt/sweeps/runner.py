@@ -8,6 +8,8 @@ Layout of the output folder::
     DIR/results.csv         the same, as CSV
     DIR/jobs.parquet        every finished job's JCT by cell key (the report's CDFs; cells/ is
                             scratch and need not be kept or shared)
+    DIR/bounds.csv          with ``bounds:``, one row per world (``sweeps.bounds``); the results
+                            tables then have each policy cell's gaps to its world's bounds
 
 The driver parses each cell's world, hands the task to a worker, and writes the cell's file as its
 result comes back, so a sweep killed at any moment loses only the cells in flight. A rerun skips
@@ -19,6 +21,7 @@ rerun after changing bace-opt recomputes everything.
 from __future__ import annotations
 
 import json
+import logging
 import multiprocessing
 import os
 import signal
@@ -28,6 +31,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,19 +40,15 @@ import pandas as pd
 from bace_opt.errors import InputError
 from bace_opt.io.write import replace_atomic, write_json_atomic, write_text_atomic
 from bace_opt.report import provenance as made
-from bace_opt.sweeps.cells import (
-    Cell,
-    CellOutcome,
-    Task,
-    code_digest,
-    execute,
-    expand,
-    make_task,
-)
+from bace_opt.sweeps import bounds
+from bace_opt.sweeps.bounds import BoundTask, run_task
+from bace_opt.sweeps.cells import Cell, CellOutcome, Task, code_digest, expand, make_task
 from bace_opt.sweeps.spec import Sweep
 
+log = logging.getLogger(__name__)
+
 Progress = Callable[[int, int], None]
-Work = Iterable[tuple[Cell, Callable[[], Task]]]
+Work = Iterable[tuple[Cell, Callable[[], Task | BoundTask]]]
 
 
 @dataclass(frozen=True)
@@ -85,17 +85,17 @@ def _in_process(work: Work) -> Iterator[tuple[Cell, CellOutcome]]:
         yield cell, _run(task)
 
 
-def _run(task: Callable[[], Task]) -> CellOutcome:
+def _run(task: Callable[[], Task | BoundTask]) -> CellOutcome:
     """Build the task (on the driver) and run it here."""
     try:
         built = task()
     except Exception as exc:  # recorded for the cell
         return CellOutcome.failed(exc)
-    return execute(built)
+    return run_task(built)
 
 
 def _windowed(
-    submit: Callable[[Task], Any],
+    submit: Callable[[Task | BoundTask], Any],
     done: Callable[[set[Any]], set[Any]],
     result: Callable[[Any], CellOutcome],
     work: Work,
@@ -156,7 +156,7 @@ def _local_pool(work: Work, workers: int) -> Iterator[tuple[Cell, CellOutcome]]:
 
     try:
         yield from _windowed(
-            lambda t: pool.submit(execute, t), done, lambda f: f.result(), work, 2 * workers
+            lambda t: pool.submit(run_task, t), done, lambda f: f.result(), work, 2 * workers
         )
     except BaseException:  # Ctrl-C, or the caller stopped: end the cells in flight now
         for process in list(getattr(pool, "_processes", {}).values()):
@@ -193,7 +193,7 @@ def _dask(work: Work, client: Any) -> Iterator[tuple[Cell, CellOutcome]]:
             return set(finished.done)
 
         yield from _windowed(
-            lambda t: client.submit(execute, t, pure=False),
+            lambda t: client.submit(run_task, t, pure=False),
             done,
             lambda f: f.result(),
             work,
@@ -236,7 +236,11 @@ def combine(out: Path, cells: list[Cell]) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.DataFrame(rows), pd.DataFrame({"key": keys, "jct_s": pd.Series(jct, dtype=float)})
 
 
-def write_tables(out: Path, table: pd.DataFrame, jobs: pd.DataFrame) -> None:
+def write_tables(
+    out: Path, table: pd.DataFrame, jobs: pd.DataFrame, bound: pd.DataFrame | None = None
+) -> None:
+    if bound is not None:
+        write_text_atomic(out / bounds.BOUNDS_CSV, bound.to_csv(index=False))
     with replace_atomic(out / "results.parquet") as tmp:
         table.to_parquet(tmp, index=False)
     write_text_atomic(out / "results.csv", table.to_csv(index=False))
@@ -256,6 +260,7 @@ def run_sweep(
     ``workers`` local processes (1: in this process), or the Dask cluster at ``scheduler``.
     """
     cells = expand(sweep)
+    worlds = bounds.world_cells(sweep)
     client = connect(scheduler) if scheduler else None  # before anything is written
     out.mkdir(parents=True, exist_ok=True)
     inputs = {str(c.source): None for c in cells}
@@ -271,8 +276,14 @@ def run_sweep(
             ),
         },
     )
-    todo = [c for c in cells if not _finished(out, c)]
-    work: Work = [(c, lambda c=c: make_task(sweep, c)) for c in todo]  # type: ignore[misc]
+    distinct = bounds.unique(worlds)
+    todo_bounds = [c for c in distinct if not _finished(out, c)]  # first: each takes longest
+    todo = todo_bounds + [c for c in cells if not _finished(out, c)]
+    bound_keys = {c.key for c in todo_bounds}
+    work: Work = [
+        *((c, partial(bounds.make_bound_task, sweep, c)) for c in todo_bounds),
+        *((c, partial(make_task, sweep, c)) for c in todo[len(todo_bounds) :]),
+    ]
     if client is not None:
         results = _dask(work, client)
     elif workers > 1 and len(todo) > 1:
@@ -284,10 +295,17 @@ def run_sweep(
         on_progress(0, len(todo))
     for cell, outcome in results:
         write_json_atomic(cell_path(out, cell), _record(cell, outcome))
+        if outcome.status != "ok" and cell.key in bound_keys:
+            log.warning("bound of %s failed: %s", dict(cell.params), outcome.error)
         ran += 1
         failed += outcome.status != "ok"
         if on_progress:
             on_progress(ran, len(todo))
     table, jobs = combine(out, cells)
-    write_tables(out, table, jobs)
-    return SweepOutcome(len(cells), len(cells) - len(todo), ran, failed, table)
+    bound = None
+    if worlds:
+        bound = bounds.bounds_table((c, read_cell(out, c)) for c in worlds)
+        table = bounds.with_gaps(table, bound)
+    write_tables(out, table, jobs, bound)
+    total = len(cells) + len(distinct)
+    return SweepOutcome(total, total - len(todo), ran, failed, table)

@@ -4,6 +4,8 @@ Two kinds of sweep share one file format:
 
 * ``kind: simulate`` (the default) — whole simulations: every instance × policy × bandwidth scale ×
   load scale × seed × prioritizer weights × MILP per-epoch limit is one cell;
+  With a ``bounds:`` block, each distinct world (instance × bandwidth scale × load scale × seed)
+  also gets one bound cell, and every policy cell its gaps to that world's bounds;
 * ``kind: epoch`` — single epochs: every snapshot × MILP time limit × MIP start on/off × gap ×
   weights is one cell, solved by greedy BACE-Pipe and by the exact MILP.
 
@@ -71,6 +73,17 @@ class EpochGrid(_Strict):
     weights: Annotated[list[WeightsSpec], Field(min_length=1)] = [WeightsSpec()]
 
 
+class BoundsSpec(_Strict):
+    """Whole-run bounds (``bace-opt bound``) per world of a simulation sweep: its options."""
+
+    slot_s: Positive = 3600.0
+    """Length of the relaxation's time slots (s): ``bound --slot-s``."""
+    time_limit_s: Positive = 600.0
+    """Seconds to build and solve the LPs: ``bound --time-limit``."""
+    hindsight: bool = False
+    """Also build the hindsight schedule (off by default: the gaps do not need it)."""
+
+
 class SimulationSweepFile(_Strict):
     kind: Literal["simulate"] = "simulate"
     name: Name
@@ -78,6 +91,8 @@ class SimulationSweepFile(_Strict):
     policies: Annotated[list[Name], Field(min_length=1)]
     grid: SimulationGrid = SimulationGrid()
     epoch_s: Annotated[PositiveFloat | None, Field(strict=False)] = None
+    bounds: BoundsSpec | None = None
+    """Compute each world's bounds once and give every policy cell its gaps (``sweeps.bounds``)."""
 
 
 class EpochSweepFile(_Strict):
