@@ -41,8 +41,9 @@ def streamed(request: pytest.FixtureRequest) -> tuple[object, ...]:
 def test_stage_two_streams_checked_incumbents(streamed: tuple[object, ...]) -> None:
     snapshot, weights, _, _, one, found, result = streamed
     assert isinstance(result, SolveResult) and isinstance(found, list)
-    assert found, "stage 2 found no improving solution to stream"
-    for incumbent in found:
+    solutions = [f for f in found if f.plan is not None]  # type: ignore[attr-defined]
+    assert solutions, "stage 2 found no improving solution to stream"
+    for incumbent in solutions:
         check = check_plan(snapshot, incumbent.plan.values(), weights)  # type: ignore[arg-type]
         assert check.feasible, check.problems
         assert incumbent.objective == pytest.approx(check.cost_usd * result.objective_scale)
@@ -55,7 +56,7 @@ def test_a_kill_in_stage_two_answers_with_the_streamed_incumbent(
 ) -> None:
     snapshot, weights, data, options, one, found, result = streamed
     assert isinstance(found, list) and isinstance(result, SolveResult) and found
-    incumbent = found[-1]
+    incumbent = [f for f in found if f.plan is not None][-1]
     stopped = SolveResult(
         status=Status.TIME_LIMIT, objective_scale=result.objective_scale, build_s=0.1
     )
@@ -66,7 +67,7 @@ def test_a_kill_in_stage_two_answers_with_the_streamed_incumbent(
     if check.cost_usd >= stage1.cost_usd:
         pytest.skip("stage 2 found nothing cheaper than stage 1's admission")
     assert answer.status == Status.TIME_LIMIT and answer.usable, "never called optimal"
-    assert answer.plan == incumbent.plan and "stage 2's incumbent" in answer.message
+    assert answer.plan == incumbent.plan and "stage 2's newest incumbent" in answer.message
     assert answer.objective_usd == pytest.approx(check.cost_usd)
     assert answer.bound is not None and math.isfinite(answer.bound)
     assert answer.gap is not None and 0.0 <= answer.gap <= 1.0
@@ -76,12 +77,43 @@ def test_a_kill_in_stage_two_answers_with_the_streamed_incumbent(
 def test_a_streamed_plan_that_fails_the_check_is_not_used(streamed: tuple[object, ...]) -> None:
     snapshot, weights, data, options, one, found, result = streamed
     assert isinstance(found, list) and isinstance(result, SolveResult) and found
-    name, placement = next(iter(found[-1].plan.items()))
+    last = [f for f in found if f.plan is not None][-1]
+    name, placement = next(iter(last.plan.items()))
     stages = sum(b.stages for b in placement.blocks)
     wrong = {name: Placement(name, (Block(placement.blocks[0].region, stages + 1),))}
-    bad = replace(found[-1], plan=wrong, objective=0.0, bound=0.0)
+    bad = replace(last, plan=wrong, objective=0.0, bound=0.0)
     stopped = SolveResult(status=Status.TIME_LIMIT, objective_scale=result.objective_scale)
     heard = _Heard(build_s=0.1, stage1=one, incumbent=bad, timed_out=True)  # type: ignore[arg-type]
     answer = _incumbent(stopped, snapshot, weights, options, None, heard, trivial_bounds(data))  # type: ignore[arg-type]
     assert answer.plan == one.plan and "stage 1's admission" in answer.message  # type: ignore[attr-defined]
     assert answer.bound == 0.0 and answer.gap == 1.0, "only the trivial bound"
+
+
+def test_a_kill_with_only_a_streamed_bound_reports_that_bound(
+    streamed: tuple[object, ...],
+) -> None:
+    """Before stage 2 improves on stage 1's plan, HiGHS already has a dual bound: a kill then
+    answers with stage 1's admission and that bound (a real gap, not the trivial 100 %)."""
+    snapshot, weights, data, options, one, _, result = streamed
+    assert isinstance(result, SolveResult)
+    stage1 = check_plan(snapshot, one.plan.values(), weights)  # type: ignore[attr-defined, arg-type]
+    scaled = 0.5 * stage1.cost_usd * result.objective_scale
+    stopped = SolveResult(status=Status.TIME_LIMIT, objective_scale=result.objective_scale)
+    heard = _Heard(build_s=0.1, stage1=one, timed_out=True)  # type: ignore[arg-type]
+    heard.take(("incumbent", Incumbent(None, math.nan, scaled)))
+    answer = _incumbent(stopped, snapshot, weights, options, None, heard, trivial_bounds(data))  # type: ignore[arg-type]
+    assert answer.status == Status.TIME_LIMIT and answer.plan == one.plan  # type: ignore[attr-defined]
+    assert answer.bound == pytest.approx(scaled) and answer.gap == pytest.approx(0.5)
+    too_high = _Heard(build_s=0.1, stage1=one, timed_out=True)  # type: ignore[arg-type]
+    too_high.take(
+        ("incumbent", Incumbent(None, math.nan, 2 * stage1.cost_usd * result.objective_scale))
+    )
+    answer = _incumbent(stopped, snapshot, weights, options, None, too_high, trivial_bounds(data))  # type: ignore[arg-type]
+    assert answer.bound == trivial_bounds(data)[1], "a bound above the plan's cost is not believed"
+
+
+def test_stage_two_streams_rising_finite_bounds(streamed: tuple[object, ...]) -> None:
+    *_, found, _ = streamed
+    bounds = [f.bound for f in found if f.plan is None]  # type: ignore[attr-defined]
+    assert all(math.isfinite(b) for b in bounds)
+    assert bounds == sorted(bounds), "only a newer, higher bound is told"

@@ -19,7 +19,7 @@ from typing import Any
 from bace_opt.bounds.data import RelaxationData, relaxation_data
 from bace_opt.bounds.frontier import Anchors, FrontierPoint, apply_caps, grid, solve_points
 from bace_opt.bounds.relaxation import build_relaxation, completion_at, mean_arrival_s
-from bace_opt.bounds.result import BoundResult, BoundStatus, PolicyGap, frontier_cost_at
+from bace_opt.bounds.result import BoundResult, BoundStatus, PolicyGap
 from bace_opt.bounds.solve import METHODS, LpSolver, LpStatus, Session
 from bace_opt.core.world import Instance
 from bace_opt.errors import InputError
@@ -207,20 +207,7 @@ def bound_instance(
         run.stopped |= any(p.status == LpStatus.TIME_LIMIT for p in frontier)
     points = [(p.avg_jct_s, p.cost_lower_usd) for p in frontier]
     gaps = tuple(
-        PolicyGap(
-            name,
-            s["avg_jct_s"],
-            s["total_cost_usd"],
-            s["jobs_finished"],
-            s["jobs_never_ran"],
-            (
-                frontier_cost_at(points, s["avg_jct_s"], cost_lower)
-                if s["avg_jct_s"] is not None
-                else None
-            ),
-            jct_lower,
-            cost_lower,
-        )
+        PolicyGap.of(name, s, points, jct_lower, cost_lower)
         for name, s in zip(policies, summaries, strict=True)
     )
     for g in gaps:

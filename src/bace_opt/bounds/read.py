@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeGuard
 
-from bace_opt.bounds.result import BoundStatus, PolicyGap, frontier_cost_at
+from bace_opt.bounds.result import BoundStatus, PolicyGap
 from bace_opt.core.world import Instance
 from bace_opt.errors import InputError
 from bace_opt.io.read import read_document
@@ -44,17 +44,10 @@ class BoundFile:
     def gaps(self, summary: Mapping[str, Any]) -> dict[str, Any]:
         """The ``bound`` block of a policy's ``summary.json``: the bounds, the frontier at its
         average JCT and its three gaps (None unless it finished every job)."""
-        jct = summary.get("avg_jct_s")
-        at = (
-            None if jct is None else frontier_cost_at(self.frontier, jct, self.total_cost_lower_usd)
-        )
-        gap = PolicyGap(
+        gap = PolicyGap.of(
             str(summary.get("policy")),
-            jct,
-            summary.get("total_cost_usd"),
-            int(summary.get("jobs_finished", 0)),
-            int(summary.get("jobs_never_ran", 0)),
-            at,
+            summary,
+            self.frontier,
             self.avg_jct_lower_s,
             self.total_cost_lower_usd,
         ).to_json()

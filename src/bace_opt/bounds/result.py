@@ -63,6 +63,30 @@ class PolicyGap:
     jct_lower_s: float | None
     cost_lower_usd: float | None
 
+    @classmethod
+    def of(
+        cls,
+        name: str,
+        summary: Any,
+        frontier: Iterable[tuple[float, float | None]],
+        jct_lower_s: float | None,
+        cost_lower_usd: float | None,
+    ) -> PolicyGap:
+        """A run's ``summary.json`` content beside the bounds: the frontier (``avg_jct_s``,
+        ``cost_lower_usd`` points) read at its average JCT by ``frontier_cost_at``."""
+        jct = summary.get("avg_jct_s")
+        at = None if jct is None else frontier_cost_at(frontier, jct, cost_lower_usd)
+        return cls(
+            name,
+            jct,
+            summary.get("total_cost_usd"),
+            int(summary.get("jobs_finished", 0)),
+            int(summary.get("jobs_never_ran", 0)),
+            at,
+            jct_lower_s,
+            cost_lower_usd,
+        )
+
     @property
     def comparable(self) -> bool:
         """Only a run that finished every job is a schedule the bounds speak of (``avg_jct_s``

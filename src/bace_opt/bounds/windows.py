@@ -102,18 +102,8 @@ def bound_by_windows(
     if stopped:
         messages.append("stopped at the time limit: the numbers given are valid, some are missing")
     summaries = simulate_policies(instance, policies)
-    gaps = tuple(
-        PolicyGap(
-            name,
-            s["avg_jct_s"],
-            s["total_cost_usd"],
-            s["jobs_finished"],
-            s["jobs_never_ran"],
-            cost,
-            jct,
-            cost,
-        )
-        for name, s in zip(policies, summaries, strict=True)
+    gaps = tuple(  # no frontier: a policy's cost is set beside the total cost bound
+        PolicyGap.of(name, s, (), jct, cost) for name, s in zip(policies, summaries, strict=True)
     )
     return BoundResult(
         avg_jct_lower_s=jct,

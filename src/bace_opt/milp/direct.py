@@ -102,6 +102,8 @@ class DirectHighsBackend:
         self._appsi: HighsBackend | None = None
         self.on_incumbent: Callable[[float, float], None] | None = None
         """As ``HighsBackend.on_incumbent``: each improving MIP solution, loaded first."""
+        self.on_bound: Callable[[float], None] | None = None
+        """As ``HighsBackend.on_bound``: the MIP's dual bound as the solve goes."""
 
     def attach(self, m: pyo.ConcreteModel) -> None:
         matrix = epoch_matrix(self._data)
@@ -109,7 +111,7 @@ class DirectHighsBackend:
             log.info("the model has constraints build does not make; handing it over via appsi")
             self._appsi = HighsBackend(self._options)
             self._appsi.attach(m)
-            self._appsi.on_incumbent = self.on_incumbent
+            self._appsi.on_incumbent, self._appsi.on_bound = self.on_incumbent, self.on_bound
             return
         self._matrix = matrix
         self._vars = [getattr(m, name)[index] for name, index in matrix.columns]
@@ -167,7 +169,7 @@ class DirectHighsBackend:
 
     def solve(self, m: pyo.ConcreteModel, limit: float) -> StageOutcome:
         if self._appsi is not None:
-            self._appsi.on_incumbent = self.on_incumbent
+            self._appsi.on_incumbent, self._appsi.on_bound = self.on_incumbent, self.on_bound
             return self._appsi.solve(m, limit)
         self._objective(m)
         return self._stage(m, limit, self._options.warm_start)
@@ -227,7 +229,7 @@ class DirectHighsBackend:
         highs.setOptionValue("time_limit", limit)
         if warm:
             self._start()
-        with _watchdog(highs, limit, self._improving) as fired:
+        with _watchdog(highs, limit, self._improving, self.on_bound) as fired:
             highs.run()
         elapsed = time.perf_counter() - started
         termination = _termination(highs.getModelStatus())

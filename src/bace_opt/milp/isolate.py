@@ -72,6 +72,8 @@ class _Heard:
     stage1: StageOne | None = None
     incumbent: Incumbent | None = None
     """Stage 2's newest improving solution (streamed; unchecked until ``_incumbent``)."""
+    stage2_bound: float = -math.inf
+    """Stage 2's best dual bound heard (model units)."""
     result: SolveResult | None = None
     failure: str | None = None
     timed_out: bool = False
@@ -90,7 +92,10 @@ class _Heard:
         elif kind == "stage1":
             self.stage1 = message[1]
         elif kind == "incumbent":
-            self.incumbent = message[1]
+            found: Incumbent = message[1]
+            self.stage2_bound = max(self.stage2_bound, found.bound)
+            if found.plan is not None:
+                self.incumbent = found
         elif kind == "done":
             self.result = message[1]
         elif kind == "failed":
@@ -194,11 +199,16 @@ def _incumbent(
         return replace(stopped, message=f"{said}, which fails the exact check: {check.problems[0]}")
     weight_floor, cost_floor = (None, None) if trivial is None else trivial
     cost, bound = check.cost_usd, cost_floor
-    streamed = None if one is None else _streamed(snapshot, weights, heard.incumbent, cost)
-    if streamed is not None:  # stage 2's newest incumbent, checked, is the better answer
-        plan, cost = heard.incumbent.plan, streamed  # type: ignore[union-attr]
-        said = said.replace("stage 1's admission, its cost not", "stage 2's incumbent, not proven")
-        scaled = heard.incumbent.bound  # type: ignore[union-attr]
+    if one is not None:  # stage 2 ran: its newest checked incumbent and its dual bound count
+        streamed = _streamed(snapshot, weights, heard.incumbent, cost)
+        if streamed is not None and heard.incumbent is not None and heard.incumbent.plan:
+            plan, cost = heard.incumbent.plan, streamed
+            said = said.replace(
+                "stage 1's admission, its cost not minimized",
+                "stage 2's newest incumbent, not proven optimal",
+            )
+        newest = -math.inf if heard.incumbent is None else heard.incumbent.bound
+        scaled = max(heard.stage2_bound, newest)
         if math.isfinite(scaled) and scaled <= cost * stopped.objective_scale * (1 + 1e-9):
             bound = scaled if bound is None else max(scaled, bound)
     return replace(
@@ -219,7 +229,7 @@ def _streamed(
 ) -> float | None:
     """The checked cost of stage 2's streamed incumbent when it passes the exact check and costs
     less than ``than`` (stage 1's plan): the child's word is not trusted, the checker measures."""
-    if found is None:
+    if found is None or found.plan is None:
         return None
     check = check_plan(snapshot, found.plan.values(), weights)
     if not check.feasible:

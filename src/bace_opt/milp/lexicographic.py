@@ -65,9 +65,10 @@ class Incumbent:
     """An improving stage-2 solution, told to ``on_incumbent`` while HiGHS still runs: what the
     parent answers with if it must kill the solve (after checking the plan itself)."""
 
-    plan: dict[str, Placement]
+    plan: dict[str, Placement] | None
+    """None: no new solution, only a newer ``bound``."""
     objective: float
-    """HiGHS's cost objective for it (model units)."""
+    """HiGHS's cost objective for it (model units; NaN without a plan)."""
     bound: float
     """HiGHS's dual bound on the cost then (model units)."""
 
@@ -90,6 +91,24 @@ def _streamer(
         last[0] = now
         log.debug("stage 2 incumbent %.6g (bound %.6g) streamed", objective, bound)
         tell(Incumbent(extract_plan(m, data), float(objective), float(bound)))
+
+    return heard
+
+
+BOUND_EVERY_S = 1.0
+"""At most one bound-only ``Incumbent`` per this many seconds (HiGHS checks interrupts often)."""
+
+
+def _bounder(tell: Callable[[Incumbent], None]) -> Callable[[float], None]:
+    """The backend's ``on_bound`` for stage 2: the dual bound alone, when it is finite and new."""
+    last = [-math.inf, -math.inf]  # when, and the value told
+
+    def heard(bound: float) -> None:
+        now = time.monotonic()
+        if now - last[0] < BOUND_EVERY_S or not math.isfinite(bound) or bound <= last[1]:
+            return
+        last[0], last[1] = now, bound
+        tell(Incumbent(None, math.nan, float(bound)))
 
     return heard
 
@@ -160,6 +179,7 @@ def _two_stages(
         return _Found(Status.TIME_LIMIT, admitted, pyo.value(m.cost), cost_floor)
     if on_incumbent is not None and isinstance(backend, (HighsBackend, DirectHighsBackend)):
         backend.on_incumbent = _streamer(m, data, on_incumbent)
+        backend.on_bound = _bounder(on_incumbent)
     try:
         second = backend.solve(m, remaining)
     except SolveFailure as failure:
@@ -209,7 +229,8 @@ def solve_lexicographic(
     ``write_lp`` gets the cost stage's model (with the floor) before it is solved. ``deadline``
     (``time.monotonic()``) ends both stages; without it, ``options.time_limit_s`` counts from the
     hand-over of the model. ``on_stage1`` hears stage 1's answer as soon as there is one,
-    ``on_incumbent`` stage 2's improving solutions (HiGHS backends only), throttled."""
+    ``on_incumbent`` stage 2's improving solutions and its newer dual bounds (HiGHS backends
+    only), throttled."""
     tic = time.perf_counter()
     scale = float(pyo.value(m.COST_SCALE))
     progress = _Progress()

@@ -43,18 +43,12 @@ PRELOAD = ("highspy", "pyomo.contrib.appsi.solvers")
 """Modules a fresh solver process should have imported before it is forked (``isolate``)."""
 
 # How each backend's termination conditions read in our terms; a name not listed is an error.
-# TIME_LIMIT holds only with an incumbent (``_appsi_status``, ``FactoryBackend``).
+# TIME_LIMIT holds only with an incumbent (``_appsi_status``; ``factory`` has its own table).
 APPSI_STATUS: dict[str, Status] = {
     "optimal": Status.OPTIMAL,
     "maxTimeLimit": Status.TIME_LIMIT,
     "interrupted": Status.TIME_LIMIT,
     "maxIterations": Status.TIME_LIMIT,
-    "infeasible": Status.INFEASIBLE,
-    "infeasibleOrUnbounded": Status.INFEASIBLE,
-}
-FACTORY_STATUS: dict[str, Status] = {
-    "optimal": Status.OPTIMAL,
-    "maxTimeLimit": Status.TIME_LIMIT,
     "infeasible": Status.INFEASIBLE,
     "infeasibleOrUnbounded": Status.INFEASIBLE,
 }
@@ -67,6 +61,8 @@ def open_backend(options: SolveOptions) -> Backend:
         return HighsBackend(options)
     if options.solver in SCIP_BACKENDS:
         return ScipBackend(options)
+    from bace_opt.milp.factory import FactoryBackend
+
     return FactoryBackend(options.solver)
 
 
@@ -138,6 +134,8 @@ class HighsBackend:
             raise SolveFailure(
                 Status.ERROR, "solver appsi_highs is not available (install highspy)"
             )
+        self.on_bound: Callable[[float], None] | None = None
+        """Told HiGHS's MIP dual bound as the solve goes (model units)."""
         self.on_incumbent: Callable[[float, float], None] | None = None
         """Told (objective, dual bound) of each improving MIP solution, its values loaded into
         the model's variables first (``lexicographic`` streams stage 2's to the parent)."""
@@ -146,7 +144,7 @@ class HighsBackend:
         self._opt.set_instance(m)
 
     def solve(self, m: pyo.ConcreteModel, limit: float) -> StageOutcome:
-        return _stage_appsi(self._opt, m, limit, self._improving)
+        return _stage_appsi(self._opt, m, limit, self._improving, self.on_bound)
 
     def _improving(self, values: Any, objective: float, bound: float) -> None:
         if self.on_incumbent is None:
@@ -181,7 +179,10 @@ def _sigint_noted() -> Iterator[list[bool]]:
 
 @contextmanager
 def _watchdog(
-    opt: Any, limit: float, on_improving: Improving | None = None
+    opt: Any,
+    limit: float,
+    on_improving: Improving | None = None,
+    on_bound: Callable[[float], None] | None = None,
 ) -> Iterator[list[float]]:
     """Interrupt the HiGHS behind ``opt`` (appsi's, or a ``highspy.Highs`` itself) once
     ``limit`` + grace seconds have passed, or at once on Ctrl-C (``_sigint_noted``).
@@ -190,7 +191,8 @@ def _watchdog(
     API); the yielded list gets the seconds into the solve at which it fired, if it did. Until it
     fires, the check clears the interrupt flag: HiGHS keeps it set across runs of one ``Highs``,
     so a stage-1 stop used to interrupt stage 2 at its first check. ``on_improving`` hears each
-    improving MIP solution (column values, objective, dual bound) as HiGHS finds it."""
+    improving MIP solution (column values, objective, dual bound) as HiGHS finds it, ``on_bound``
+    the MIP's dual bound at each of HiGHS's interrupt checks (it has one before any solution)."""
     highs = getattr(opt, "_solver_model", opt)
     fired: list[float] = []
     if highs is None or not hasattr(highs, "cbMipInterrupt"):
@@ -217,16 +219,22 @@ def _watchdog(
                 out = event.data_out
                 on_improving(out.mip_solution, out.objective_function_value, out.mip_dual_bound)
 
+        def bounding(event: Any) -> None:
+            if on_bound is not None:
+                on_bound(event.data_out.mip_dual_bound)
+
         events = (highs.cbSimplexInterrupt, highs.cbIpmInterrupt, highs.cbMipInterrupt)
         for event in events:
             event.subscribe(check)
         highs.cbMipImprovingSolution.subscribe(improving)
+        highs.cbMipInterrupt.subscribe(bounding)
         try:
             yield fired
         finally:
             for event in events:
                 event.unsubscribe(check)
             highs.cbMipImprovingSolution.unsubscribe(improving)
+            highs.cbMipInterrupt.unsubscribe(bounding)
 
 
 def _interrupted(opt: Any, m: pyo.ConcreteModel, termination: str) -> StageOutcome:
@@ -264,13 +272,17 @@ def _appsi_status(termination: str, found: bool) -> Status:
 
 
 def _stage_appsi(
-    opt: Any, m: pyo.ConcreteModel, limit: float, on_improving: Improving | None = None
+    opt: Any,
+    m: pyo.ConcreteModel,
+    limit: float,
+    on_improving: Improving | None = None,
+    on_bound: Callable[[float], None] | None = None,
 ) -> StageOutcome:
     limit = max(limit, 0.01)
     started = time.perf_counter()
     deadline = started + limit
     opt.config.time_limit = limit
-    with _watchdog(opt, limit, on_improving) as fired:
+    with _watchdog(opt, limit, on_improving, on_bound) as fired:
         results = opt.solve(m)
     elapsed = time.perf_counter() - started
     termination = results.termination_condition.name
@@ -309,41 +321,3 @@ def _stage_appsi(
             termination,
         )
     return StageOutcome(status, termination, actual, results.best_objective_bound)
-
-
-class FactoryBackend:
-    """Any Pyomo solver by name (``SolverFactory``), a fresh one per stage (a persistent one, e.g.
-    ``gurobi_persistent``, is handed the model first); no dual bound."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def attach(self, m: pyo.ConcreteModel) -> None:
-        """Nothing to hand over: each stage writes the model for the solver anew."""
-
-    def solve(self, m: pyo.ConcreteModel, limit: float) -> StageOutcome:
-        from pyomo.opt import SolverStatus
-        from pyomo.solvers.plugins.solvers.persistent_solver import PersistentSolver
-
-        opt = pyo.SolverFactory(self.name)
-        if opt is None or not opt.available(exception_flag=False):
-            raise SolveFailure(Status.ERROR, f"solver {self.name} is not available")
-        if "time_limit" in getattr(opt, "config", {}):
-            opt.config.time_limit = limit
-        if isinstance(opt, PersistentSolver):
-            opt.set_instance(m)
-        results = opt.solve(m, load_solutions=False)
-        tc = results.solver.termination_condition
-        termination = str(tc)
-        status = FACTORY_STATUS.get(termination, Status.ERROR)
-        if status == Status.TIME_LIMIT and len(results.solution) == 0:
-            status = Status.ERROR
-        if status == Status.INFEASIBLE:
-            raise SolveFailure(status, f"the solver reports {tc}", termination)
-        if status == Status.ERROR:
-            message = f"solver ended with {tc} ({results.solver.status})"
-            raise SolveFailure(status, message, termination)
-        if results.solver.status not in (SolverStatus.ok, SolverStatus.warning):
-            raise SolveFailure(Status.ERROR, f"solver status {results.solver.status}", termination)
-        m.solutions.load_from(results)
-        return StageOutcome(status, termination, _active_value(m), None)

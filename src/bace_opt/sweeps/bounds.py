@@ -21,7 +21,6 @@ import itertools
 import json
 import math
 import time
-import traceback
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,12 +119,7 @@ def execute_bound(task: BoundTask) -> CellOutcome:
     try:
         found = bound_instance(task.instance, task.options).to_json()
     except Exception as exc:
-        return CellOutcome(
-            "error",
-            error=f"{type(exc).__name__}: {exc}",
-            traceback=traceback.format_exc(limit=-4),
-            cell_s=time.perf_counter() - tic,
-        )
+        return CellOutcome.raised(exc, time.perf_counter() - tic)
     return CellOutcome(
         "ok", cell_s=time.perf_counter() - tic, provenance=found["provenance"], bound=found
     )

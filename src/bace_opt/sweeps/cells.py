@@ -264,6 +264,17 @@ class CellOutcome:
     def failed(cls, exc: BaseException, prefix: str = "") -> CellOutcome:
         return cls("error", error=f"{prefix}{type(exc).__name__}: {exc}")
 
+    @classmethod
+    def raised(cls, exc: BaseException, cell_s: float) -> CellOutcome:
+        """A cell whose work raised ``exc`` (call it in the ``except``: the traceback's end is
+        kept for the cell file)."""
+        return cls(
+            "error",
+            error=f"{type(exc).__name__}: {exc}",
+            traceback=traceback.format_exc(limit=-4),
+            cell_s=cell_s,
+        )
+
     def to_json(self) -> dict[str, Any]:
         """The cell file's fields (those that are set)."""
         out: dict[str, Any] = {"status": self.status}
@@ -315,11 +326,6 @@ def execute(task: Task) -> CellOutcome:
             metrics = compare_epoch(task.snapshot, task.options, task.weights).row()
             jct = []
     except Exception as exc:
-        return CellOutcome(
-            "error",
-            error=f"{type(exc).__name__}: {exc}",
-            traceback=traceback.format_exc(limit=-4),
-            cell_s=time.perf_counter() - tic,
-        )
+        return CellOutcome.raised(exc, time.perf_counter() - tic)
     metrics["cell_s"] = time.perf_counter() - tic
     return CellOutcome("ok", metrics=metrics, jct_s=tuple(jct), provenance=task_provenance(task))
