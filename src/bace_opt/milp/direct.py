@@ -111,7 +111,6 @@ class DirectHighsBackend:
             log.info("the model has constraints build does not make; handing it over via appsi")
             self._appsi = HighsBackend(self._options)
             self._appsi.attach(m)
-            self._appsi.on_incumbent, self._appsi.on_bound = self.on_incumbent, self.on_bound
             return
         self._matrix = matrix
         self._vars = [getattr(m, name)[index] for name, index in matrix.columns]

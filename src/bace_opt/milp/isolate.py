@@ -33,9 +33,9 @@ from bace_opt.core.world import Snapshot
 from bace_opt.milp.data import EpochData, cost_scale, trivial_bounds
 from bace_opt.milp.lexicographic import Incumbent, StageOne
 from bace_opt.milp.result import SolveOptions, SolveResult, Status
-from bace_opt.milp.worker import CHILD_NAME, KEPT, ORPHAN_S, Request, SolverProcess
+from bace_opt.milp.worker import CHILD_NAME, KEPT, Request, SolverProcess
 
-__all__ = ["CHILD_NAME", "ORPHAN_S", "isolation_available", "solve_isolated"]
+__all__ = ["CHILD_NAME", "isolation_available", "solve_isolated"]
 
 log = logging.getLogger(__name__)
 
