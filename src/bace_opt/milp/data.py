@@ -50,6 +50,15 @@ class JobData:
     def pairs(self) -> list[Pair]:
         return sorted(self.pair_latency_s)
 
+    def pair_groups(self, end: int) -> list[tuple[str, list[str]]]:
+        """The allowed pairs grouped by their ``end`` (0: the region a block leaves, 1: the one
+        the next block enters), each region with the pairs' other ends, in ``regions`` order:
+        the aggregated transition rows of the MILP, one per group."""
+        other: dict[str, list[str]] = {}
+        for pair in self.pairs:
+            other.setdefault(pair[end], []).append(pair[1 - end])
+        return [(r, other[r]) for r in self.regions if r in other]
+
     def stage_cost_bound(self, gpu_type: str | None = None) -> float:
         """Ē ≥ 0: an upper bound of g · Σ stages · rate over any placement (on ``gpu_type``, or
         any type) and over none (rate 0: the job not admitted) — a big-M of the cost rows."""

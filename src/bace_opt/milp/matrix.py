@@ -135,10 +135,16 @@ def _capacity_and_transition_rows(
         if terms:
             cols, coefs = zip(*terms, strict=True)
             rows.add("gpu_capacity", cols, coefs, upper=float(data.free_gpus[r]))
-    moves = [(j, k, a, b) for j in jobs for k in range(1, j.blocks) for a, b in j.pairs]
-    zs = [c("z", j.name, k, a, b) for j, k, a, b in moves]
-    rows.pair_rows("transition_from", zs, [c("y", j.name, k, a) for j, k, a, _ in moves], -1.0)
-    rows.pair_rows("transition_to", zs, [c("y", j.name, k + 1, b) for j, k, _, b in moves], -1.0)
+    for j in jobs:
+        for k in range(1, j.blocks):
+            for a, outs in j.pair_groups(0):
+                leave = [*(c("z", j.name, k, a, b) for b in outs), c("y", j.name, k, a)]
+                rows.add("transition_from", leave, [1.0] * len(outs) + [-1.0], upper=0.0)
+    for j in jobs:
+        for k in range(1, j.blocks):
+            for b, ins in j.pair_groups(1):
+                enter = [*(c("z", j.name, k, a, b) for a in ins), c("y", j.name, k + 1, b)]
+                rows.add("transition_to", enter, [1.0] * len(ins) + [-1.0], upper=0.0)
     for j in jobs:
         for k in range(1, j.blocks):
             zs = [c("z", j.name, k, a, b) for a, b in j.pairs]
