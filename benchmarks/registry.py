@@ -287,7 +287,14 @@ class MilpScale(Spec):
 
     measure: ClassVar[str] = "cells.milp_scale:scale"
     isolation: ClassVar[Isolation] = "fresh"
-    timed: ClassVar[tuple[str, ...]] = ("wall_s", "build_s", "solve_s", "greedy_s", "peak_rss_mib")
+    timed: ClassVar[tuple[str, ...]] = (
+        "wall_s",
+        "build_s",
+        "solve_s",
+        "greedy_s",
+        "start_s",
+        "peak_rss_mib",
+    )
     table: ClassVar[str] = (
         "snapshot:<22 waiting:>7d regions:>7d status:<10 proven:<6 wall_s:>7.2f build_s:>7.2f "
         "weight:>9.4f weight_bound:>12.4f cost_usd:>10.2f cost_bound_usd:>14.2f "

@@ -17,10 +17,11 @@ from bace_opt.io.read import load_instance, load_snapshot
 from bace_opt.milp import SolveOptions, Status, solve_epoch
 from bace_opt.milp.backends import backend_problem
 from bace_opt.milp.build import COST_FAMILIES, build_model
-from bace_opt.milp.data import EpochData, epoch_data
+from bace_opt.milp.data import EpochData, epoch_data, mirror_symmetric
 from bace_opt.milp.direct import DirectHighsBackend
 from bace_opt.milp.lexicographic import solve_lexicographic
 from bace_opt.milp.matrix import epoch_matrix
+from bace_opt.milp.warmstart import apply_plan
 from bace_opt.policies.bace import BacePipe, Prioritizer
 from tests.conftest import INSTANCES, ROOT
 from tests.test_milp import SETTINGS, partly_busy
@@ -227,3 +228,53 @@ def test_transition_rows_are_aggregated_and_imply_the_per_pair_ones() -> None:
     alone = relaxed([])
     assert alone == pytest.approx(relaxed(per_pair), rel=1e-9)
     assert alone > sum(j.weight for j in data.jobs) * 0.05  # a real relaxation, not zero
+
+
+def _violations(m: pyo.ConcreteModel) -> list[str]:
+    """Active constraints the variables' values break (beyond 1e-9 relative)."""
+    broken = []
+    for con in m.component_data_objects(pyo.Constraint, active=True):
+        body = pyo.value(con.body)
+        lower = None if con.lower is None else pyo.value(con.lower)
+        upper = None if con.upper is None else pyo.value(con.upper)
+        if lower is not None and body < lower - 1e-9 * max(1.0, abs(lower)):
+            broken.append(con.name)
+        if upper is not None and body > upper + 1e-9 * max(1.0, abs(upper)):
+            broken.append(con.name)
+    return broken
+
+
+def test_a_start_in_the_other_orientation_is_loaded_as_its_mirror_image() -> None:
+    """The model keeps pipelines whose first region comes before their last (mirror_order); a
+    greedy plan with the other orientation is still a feasible start, loaded reversed, and the
+    MILP's own plans come out in the kept orientation."""
+    snapshot = load_snapshot(SNAPSHOTS / "30x8x6-seed0.yaml")
+    weights = Prioritizer().weights_of(snapshot)
+    data = epoch_data(snapshot, weights)
+    index = {r: i for i, r in enumerate(data.regions)}
+    greedy = {p.job: p for p in BacePipe.cheapest_path().decide(snapshot)}
+    flipped = {
+        name: dataclasses.replace(p, blocks=tuple(reversed(p.blocks))) for name, p in greedy.items()
+    }
+    both = [p for p in [*greedy.values(), *flipped.values()] if len(p.blocks) > 1]
+    assert any(index[p.blocks[0].region] > index[p.blocks[-1].region] for p in both)
+    m = build_model(data)
+    assert len(m.mirror_order) > 0
+    for plan in (greedy, flipped):
+        assert apply_plan(m, data, plan)
+        assert _violations(m) == []
+        assert pyo.value(m.admission) == pytest.approx(sum(weights[n] for n in plan), rel=1e-12)
+    result = solve_epoch(snapshot, weights, DIRECT, start=flipped)
+    assert result.status == Status.OPTIMAL
+    for p in result.plan.values():
+        assert len(p.blocks) == 1 or index[p.blocks[0].region] < index[p.blocks[-1].region]
+
+
+def test_every_shipped_snapshot_is_mirror_symmetric() -> None:
+    """Routes and latencies of the shipped worlds are the same both ways, so mirror_order is
+    stated for every job that may cross (data.mirror_symmetric); a world where it is not would
+    silently lose the symmetry cut, not the optimum."""
+    for path in sorted(SNAPSHOTS.glob("*.yaml"))[:6]:
+        snapshot = load_snapshot(path)
+        data = epoch_data(snapshot, Prioritizer().weights_of(snapshot))
+        assert all(mirror_symmetric(j, data) for j in data.jobs), path.name

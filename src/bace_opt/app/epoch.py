@@ -23,6 +23,7 @@ from bace_opt.errors import InputError
 from bace_opt.milp import SolveOptions, SolveResult, solve_epoch
 from bace_opt.policies import make_policy, policy_entry, policy_names
 from bace_opt.policies.bace import BacePipe, Prioritizer, PriorityWeights
+from bace_opt.policies.mip_start import mip_start
 from bace_opt.report import provenance as made
 
 SOLVERS = ("milp", "greedy", "both")
@@ -197,7 +198,8 @@ def solve_snapshot(
     if solver in ("greedy", "both"):
         greedy_report = _report(snapshot, greedy, weights, "heuristic", greedy_cost, None, greedy_s)
     if solver in ("milp", "both"):
-        result = solve_epoch(snapshot, weights, options, start=greedy, write_lp=write_lp)
+        start = mip_start(snapshot, weights, greedy)
+        result = solve_epoch(snapshot, weights, options, start=start, write_lp=write_lp)
         status = str(result.status)
         if result.usable:
             milp_report = _report(
@@ -264,7 +266,8 @@ def compare_epoch(
     greedy_plan = policy.decide(snapshot)
     greedy_s = time.perf_counter() - tic
     greedy = check_plan(snapshot, greedy_plan.placements, priority)
-    result = solve_epoch(snapshot, priority, options, start={p.job: p for p in greedy_plan})
+    start = mip_start(snapshot, priority, {p.job: p for p in greedy_plan})
+    result = solve_epoch(snapshot, priority, options, start=start)
     fallback = not result.usable  # what a caller gets then: the greedy plan
     exact = greedy if fallback else check_plan(snapshot, result.plan.values(), priority)
     return EpochComparison(

@@ -104,6 +104,11 @@ class EpochData:
         used = {d for uses in self.pair_uses.values() for d in uses}
         return sorted(used)
 
+    def region_index(self, region: str) -> int:
+        """The region's place in the instance's order: ``mirror_order`` keeps the pipelines whose
+        first region comes before their last."""
+        return self.regions.index(region)
+
 
 def _job_data(
     snapshot: Snapshot, job: Job, weight: float, pair_uses: dict[Pair, Counter[Direction]]
@@ -169,6 +174,22 @@ def epoch_data(snapshot: Snapshot, weights: dict[str, float]) -> EpochData:
         free_gpus=dict(snapshot.free_gpus),
         residual_gbps=dict(snapshot.residual_gbps),
         pair_uses=pair_uses,
+    )
+
+
+def mirror_symmetric(job: JobData, data: EpochData) -> bool:
+    """Whether every placement of ``job`` and its mirror image (the blocks in reverse order)
+    are interchangeable: each allowed pair a→b has b→a allowed too, with the same latency and the
+    same link loads. Then the two use the same GPUs per region, the same link directions and run
+    as long, so they cost the same (the crossing's activations go one way, its gradients the
+    other, and both are counted). True for every network the instance files describe; checked
+    per job so the MILP's ``mirror_order`` rows are only stated where they cut no optimum."""
+    lat = job.pair_latency_s
+    return all(
+        (b, a) in lat
+        and lat[(b, a)] == lat[(a, b)]
+        and data.pair_uses[(b, a)] == data.pair_uses[(a, b)]
+        for a, b in lat
     )
 
 

@@ -28,6 +28,7 @@ from bace_opt.milp.data import EpochData, trivial_bounds
 from bace_opt.milp.matrix import EpochMatrix, epoch_matrix
 from bace_opt.milp.result import SolveOptions, Status
 from bace_opt.milp.solver import (
+    HIGHS_SETTINGS,
     HighsBackend,
     SolveFailure,
     StageOutcome,
@@ -45,6 +46,7 @@ STANDARD_COMPONENTS = frozenset(
         *("first_block", "contiguous_blocks", "region_once", "block_nonempty", "block_room"),
         *("all_stages", "gpu_capacity", "transition_from", "transition_to", "one_transition"),
         *("one_slowest", "no_slower_block", "slowest_used", "link_capacity", "link_load"),
+        "mirror_order",
         *("stage_cost", "latency_cost", "stage_rate", "cost_floor", "admission_floor"),
         *("admission", "cost"),
         *("x", "y", "n", "z", "theta", "E", "P", "L", "rho"),
@@ -91,7 +93,7 @@ class DirectHighsBackend:
         _scheduler().match(options.threads)
         self._options = options
         self._data = data
-        self._settings: dict[str, Any] = {"mip_abs_gap": 0.0, "mip_rel_gap": options.mip_gap}
+        self._settings: dict[str, Any] = {**HIGHS_SETTINGS, "mip_rel_gap": options.mip_gap}
         if options.threads:
             self._settings["threads"] = options.threads
         self._highs: Any = None

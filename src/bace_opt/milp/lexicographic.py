@@ -197,9 +197,10 @@ def _two_stages(
         and not (_closed(first) and _closed(second))
     ):
         status = Status.WITHIN_GAP  # HiGHS says "optimal" at the gap asked for; that is no proof
-    return _Found(
-        status, extract_plan(m, data), second.objective, _finite(second.bound, cost_floor)
-    )
+    plan = extract_plan(m, data)
+    apply_plan(m, data, plan)  # cost variables at what the plan forces: HiGHS's may sit a
+    objective = min(second.objective, pyo.value(m.cost))  # tolerance above them after postsolve
+    return _Found(status, plan, objective, _finite(second.bound, cost_floor))
 
 
 def _finite(bound: float | None, trivial: float) -> float:

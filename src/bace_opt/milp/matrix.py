@@ -15,7 +15,7 @@ import numpy as np
 
 from bace_opt.core.network import Direction
 from bace_opt.milp.build import COST_FAMILIES, LINK_MARGIN_GBPS
-from bace_opt.milp.data import EpochData, JobData, cost_scale, rated, single_type
+from bace_opt.milp.data import EpochData, JobData, cost_scale, mirror_symmetric, rated, single_type
 from bace_opt.milp.rows import INF, Columns, Key, Rows, appsi_order
 
 
@@ -220,6 +220,22 @@ def _link_rows(rows: Rows, c: Columns, data: EpochData, jobs: list[JobData]) -> 
         rows.add("link_load", lcols, lcoefs, lower=lower)
 
 
+def _mirror_rows(rows: Rows, c: Columns, data: EpochData, jobs: list[JobData]) -> None:
+    """mirror_order: the first region's index below the last's (``build.add_mirror_order``)."""
+    size = float(len(data.regions))
+    for j in jobs:
+        if j.blocks < 2 or not mirror_symmetric(j, data):
+            continue
+        index = {r: data.region_index(r) for r in j.regions}
+        first = [(c("y", j.name, 1, r), float(index[r])) for r in j.regions if index[r]]
+        for k in range(2, j.blocks + 1):
+            terms = first + [(c("y", j.name, k, r), size - index[r]) for r in j.regions]
+            if k < j.blocks:
+                terms += [(c("y", j.name, k + 1, r), -size) for r in j.regions]
+            cols, coefs = zip(*terms, strict=True)
+            rows.add("mirror_order", cols, coefs, upper=size)
+
+
 def _cost_rows(rows: Rows, c: Columns, jobs: list[JobData], scale: float, cost: np.ndarray) -> None:
     """stage_cost, latency_cost, stage_rate and the cost objective (Σ_t D₀_t E + Σ_k P, or
     D₀ · rate); a single-type job that may cross reads its rate as ``rho`` in latency_cost."""
@@ -293,6 +309,7 @@ def epoch_matrix(data: EpochData) -> EpochMatrix:
     _capacity_and_transition_rows(rows, c, data, jobs)
     _slowest_type_rows(rows, c, data, jobs)
     _link_rows(rows, c, data, jobs)
+    _mirror_rows(rows, c, data, jobs)
     admission = np.zeros(len(c.keys))
     for j in jobs:
         admission[c("x", j.name)] = j.weight

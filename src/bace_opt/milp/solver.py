@@ -108,6 +108,15 @@ def _scheduler() -> _Scheduler:
     return _Scheduler()
 
 
+HIGHS_SETTINGS: dict[str, Any] = {"mip_abs_gap": 0.0, "mip_feasibility_tolerance": 1e-7}
+"""What both HiGHS backends set besides threads and the relative gap. An absolute gap of 0: the
+lexicographic stages must not stop a hair short. An integrality and feasibility tolerance of
+1e-7 instead of HiGHS's 1e-6: a binary z at 1 − 1e-6 relaxes a latency-cost row by 1e-6 of its
+big-M, which let HiGHS call a cost "optimal" 3.3e-5 below what its plan costs (10x4x6-seed0,
+session 11: the dual bound then sits below the plan's true cost and the gap is not closed).
+Measured at 60x16x6 not slower (docs/benchmarks.md)."""
+
+
 def _highs(warm_start: bool, mip_gap: float, highs_options: dict[str, Any]) -> Any:
     from pyomo.contrib.appsi.solvers import Highs
 
@@ -126,7 +135,7 @@ class HighsBackend:
     def __init__(self, options: SolveOptions) -> None:
         _quiet_known_status()
         _scheduler().match(options.threads)
-        settings: dict[str, Any] = {"mip_abs_gap": 0.0}
+        settings: dict[str, Any] = dict(HIGHS_SETTINGS)
         if options.threads:
             settings["threads"] = options.threads
         self._opt = _highs(options.warm_start, options.mip_gap, settings)

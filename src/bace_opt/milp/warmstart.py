@@ -1,15 +1,27 @@
 """Set every variable of the model from a plan, so the plan is a complete MIP start.
 
 Used for the greedy BACE-Pipe plan (stage 1) and for the stage-1 answer (stage 2). E, rho, P and L
-take the values the constraints force on them for that plan, so the start is feasible as given.
+take the values the constraints force on them for that plan, so the start is feasible as given; a
+pipeline whose first region comes after its last is loaded as its mirror image, the orientation
+the model keeps (``build.add_mirror_order``: same resources, same cost).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pyomo.environ as pyo
 
 from bace_opt.core.placement import Placement
-from bace_opt.milp.data import EpochData
+from bace_opt.milp.data import EpochData, JobData, mirror_symmetric
+
+
+def oriented(data: EpochData, job: JobData, placement: Placement) -> Placement:
+    """``placement``, or its mirror image where the model keeps that one instead."""
+    first, last = placement.blocks[0].region, placement.blocks[-1].region
+    if data.region_index(first) < data.region_index(last) or not mirror_symmetric(job, data):
+        return placement
+    return replace(placement, blocks=tuple(reversed(placement.blocks)))
 
 
 def apply_plan(m: pyo.ConcreteModel, data: EpochData, placements: dict[str, Placement]) -> bool:
@@ -25,6 +37,7 @@ def apply_plan(m: pyo.ConcreteModel, data: EpochData, placements: dict[str, Plac
             b.region not in job.regions for b in placement.blocks
         ):
             return False
+        placement = oriented(data, job, placement)
         m.x[job.name].set_value(1)
         for k, block in enumerate(placement.blocks, start=1):
             m.y[job.name, k, block.region].set_value(1)

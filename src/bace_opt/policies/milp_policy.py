@@ -1,7 +1,8 @@
 """Policy ``milp``: every epoch solved exactly (within a per-epoch time limit, the wall clock of the
-whole solve, model build included), warm-started by the greedy BACE-Pipe plan, with the greedy plan
-as the fallback whenever the solver fails, finds nothing, or returns a plan the exact check
-rejects. Fallbacks are counted for ``summary.json``. Ctrl-C during a solve is not a fallback: the
+whole solve, model build included), warm-started by the greedy BACE-Pipe plan or, where it admits
+more weight, the weight-per-GPU greedy (``mip_start``), with the greedy BACE-Pipe plan as the
+fallback whenever the solver fails, finds nothing, or returns a plan the exact check rejects.
+Fallbacks are counted for ``summary.json``. Ctrl-C during a solve is not a fallback: the
 ``KeyboardInterrupt`` leaves ``decide`` (``solve_epoch`` has ended its solver process)."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from bace_opt.core.placement import Placement, Plan
 from bace_opt.core.world import Snapshot
 from bace_opt.milp import SolveOptions, Status, solve_epoch
 from bace_opt.policies.bace import BacePipe, Prioritizer
+from bace_opt.policies.mip_start import mip_start
 from bace_opt.resources.ledger import Ledger
 
 log = logging.getLogger(__name__)
@@ -44,7 +46,8 @@ class MilpPolicy:
         if not any(job.total_gpus <= free for job in snapshot.waiting):
             return greedy  # nothing can start: no model to build
         weights = self.prioritizer.weights_of(snapshot)
-        result = solve_epoch(snapshot, weights, self.options, start={p.job: p for p in greedy})
+        start = mip_start(snapshot, weights, {p.job: p for p in greedy})
+        result = solve_epoch(snapshot, weights, self.options, start=start)
         self.stats["milp_solves"] += 1
         if result.usable and self._fits(snapshot, result.plan):
             self.stats[
