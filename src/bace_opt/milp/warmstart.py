@@ -18,6 +18,8 @@ from bace_opt.milp.data import EpochData, JobData, mirror_symmetric
 
 def oriented(data: EpochData, job: JobData, placement: Placement) -> Placement:
     """``placement``, or its mirror image where the model keeps that one instead."""
+    if len(placement.blocks) < 2:
+        return placement
     first, last = placement.blocks[0].region, placement.blocks[-1].region
     if data.region_index(first) < data.region_index(last) or not mirror_symmetric(job, data):
         return placement
