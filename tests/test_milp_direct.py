@@ -16,7 +16,7 @@ from bace_opt.checker import check_plan
 from bace_opt.io.read import load_instance, load_snapshot
 from bace_opt.milp import SolveOptions, Status, solve_epoch
 from bace_opt.milp.backends import backend_problem
-from bace_opt.milp.build import COST_FAMILIES, build_model
+from bace_opt.milp.build import COST_FAMILIES, build_model, set_cost_families
 from bace_opt.milp.data import EpochData, epoch_data, mirror_symmetric
 from bace_opt.milp.direct import DirectHighsBackend
 from bace_opt.milp.lexicographic import solve_lexicographic
@@ -183,10 +183,9 @@ def test_pair_groups_gather_the_pairs_by_either_end() -> None:
 
 def test_transition_rows_are_aggregated_and_imply_the_per_pair_ones() -> None:
     """One transition row per slot and region on each side (not one per pair), and the per-pair
-    rows z ≤ y they replace are implied even by the LP relaxation: adding them back leaves the
-    relaxed admission optimum where it is."""
-    import highspy
-
+    rows z ≤ y they replace are implied even by the LP relaxation: over random objectives on z
+    and y, adding them back moves no relaxed optimum — while dropping the aggregated rows does
+    (so the probe can tell)."""
     snapshot = load_snapshot(SNAPSHOTS / "30x8x6-seed0.yaml")
     data = epoch_data(snapshot, Prioritizer().weights_of(snapshot))
     matrix = epoch_matrix(data)
@@ -196,38 +195,35 @@ def test_transition_rows_are_aggregated_and_imply_the_per_pair_ones() -> None:
         assert matrix.families[family] == groups
     assert matrix.families["transition_from"] < sum((j.blocks - 1) * len(j.pairs) for j in jobs)
 
-    def relaxed(extra: list[tuple[int, int]]) -> float:
-        rows = matrix.admission_rows
-        end = int(matrix.a_start[rows])
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        lp = highspy.HighsLp()
-        lp.num_row_, lp.num_col_ = rows, matrix.shape[1]
-        lp.col_cost_ = -matrix.admission
-        lp.col_lower_, lp.col_upper_ = matrix.col_lower, matrix.col_upper
-        lp.row_lower_, lp.row_upper_ = matrix.row_lower[:rows], matrix.row_upper[:rows]
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-        lp.a_matrix_.num_row_, lp.a_matrix_.num_col_ = rows, matrix.shape[1]
-        lp.a_matrix_.start_ = matrix.a_start[: rows + 1]
-        lp.a_matrix_.index_ = matrix.a_index[:end]
-        lp.a_matrix_.value_ = matrix.a_value[:end]
-        h.passModel(lp)
-        for z, y in extra:  # z − y ≤ 0
-            h.addRow(-np.inf, 0.0, 2, np.asarray([z, y], dtype=np.int32), np.asarray([1.0, -1.0]))
-        assert h.run() == highspy.HighsStatus.kOk
-        return -h.getInfo().objective_function_value
+    def relaxed(seed: int, rows: str) -> float:
+        """Max of a random objective over z and y on the admission stage's LP relaxation, with
+        the aggregated rows, with the per-pair ones added too, or with neither."""
+        m = build_model(data)
+        set_cost_families(m, active=False)
+        pyo.TransformationFactory("core.relax_integer_vars").apply_to(m)
+        rng = np.random.default_rng(seed)
+        m.admission.deactivate()
+        m.probe = pyo.Objective(
+            expr=sum(float(rng.uniform(-1, 1)) * m.z[i] for i in m.TRANSITION)
+            + sum(float(rng.uniform(-1, 1)) * m.y[i] for i in m.BLOCK_REGION),
+            sense=pyo.maximize,
+        )
+        if rows == "neither":
+            m.transition_from.deactivate()
+            m.transition_to.deactivate()
+        if rows == "both":
+            m.per_pair = pyo.ConstraintList()
+            for j, k, a, b in m.TRANSITION:
+                m.per_pair.add(m.z[j, k, a, b] <= m.y[j, k, a])
+                m.per_pair.add(m.z[j, k, a, b] <= m.y[j, k + 1, b])
+        solved = Highs().solve(m)
+        assert solved.termination_condition.name == "optimal"
+        return float(solved.best_feasible_objective)
 
-    column = {key: i for i, key in enumerate(matrix.columns)}
-    per_pair = [
-        (column["z", (j.name, k, a, b)], column["y", (j.name, k + side, r)])
-        for j in jobs
-        for k in range(1, j.blocks)
-        for a, b in j.pairs
-        for side, r in ((0, a), (1, b))
-    ]
-    alone = relaxed([])
-    assert alone == pytest.approx(relaxed(per_pair), rel=1e-9)
-    assert alone > sum(j.weight for j in data.jobs) * 0.05  # a real relaxation, not zero
+    for seed in range(3):
+        aggregated = relaxed(seed, "aggregated")
+        assert aggregated == pytest.approx(relaxed(seed, "both"), rel=1e-9)
+        assert relaxed(seed, "neither") > aggregated + 1e-6
 
 
 def _violations(m: pyo.ConcreteModel) -> list[str]:

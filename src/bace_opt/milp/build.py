@@ -158,7 +158,7 @@ def add_transitions(m: pyo.ConcreteModel, data: EpochData) -> None:
 
     Exact: block k sits in at most one region, so with y integer at most one z of the slot can
     be 1, the one joining the two used regions. The aggregated rows imply the per-pair ones
-    (z ≤ y) and are R rows per slot and side instead of one per pair (18 000 against 66 600 at
+    (z ≤ y) and are R rows per slot and side instead of one per pair (7,400 against 66,600 at
     200 jobs × 10 regions): smaller and no weaker (benchmarks.md, session 11)."""
     m.transition_from = pyo.ConstraintList()
     m.transition_to = pyo.ConstraintList()

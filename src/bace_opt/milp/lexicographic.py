@@ -198,8 +198,10 @@ def _two_stages(
     ):
         status = Status.WITHIN_GAP  # HiGHS says "optimal" at the gap asked for; that is no proof
     plan = extract_plan(m, data)
-    apply_plan(m, data, plan)  # cost variables at what the plan forces: HiGHS's may sit a
-    objective = min(second.objective, pyo.value(m.cost))  # tolerance above them after postsolve
+    # The plan's own cost: its cost variables at what the plan forces (after postsolve HiGHS's
+    # may sit a tolerance above them, and the gap to the bound would not close).
+    apply_plan(m, data, plan)
+    objective = min(second.objective, pyo.value(m.cost))
     return _Found(status, plan, objective, _finite(second.bound, cost_floor))
 
 
