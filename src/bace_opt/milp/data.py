@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bace_opt.core.network import Direction
@@ -17,6 +18,7 @@ from bace_opt.core.world import Job, Snapshot
 from bace_opt.formulas import job as jobf
 from bace_opt.formulas.energy import gpu_second_rate
 from bace_opt.formulas.placement import crossing_link_uses, round_trip_latency_s
+from bace_opt.milp.capacity import CapacityBound, Item, knapsack_bound, placeable
 
 Pair = tuple[str, str]
 
@@ -115,11 +117,8 @@ def _job_data(
 ) -> JobData:
     instance = snapshot.instance
     net = instance.network
-    regions = tuple(
-        r.name
-        for r in instance.regions
-        if jobf.fits(job, r.gpu_type) and snapshot.free_gpus[r.name] >= job.gpus_per_stage
-    )
+    room = job_room(snapshot, job)
+    regions = tuple(room)
     types = sorted(
         {instance.region[r].gpu_type for r in regions}, key=lambda g: (g.peak_tflops, g.name)
     )
@@ -142,17 +141,31 @@ def _job_data(
         weight=weight,
         stages=job.stages,
         width=job.gpus_per_stage,
-        blocks=min(instance.max_regions, job.stages, len(regions)),
+        blocks=blocks_of(snapshot, job, room),
         regions=regions,
         types=tuple(g.name for g in types),
         need_gbps=need,
         compute_s=compute,
         rate=rate,
         pair_latency_s=latency,
-        max_stages={
-            r: min(job.stages, snapshot.free_gpus[r] // job.gpus_per_stage) for r in regions
-        },
+        max_stages=room,
     )
+
+
+def job_room(snapshot: Snapshot, job: Job) -> dict[str, int]:
+    """Per region whose GPU type holds a stage in memory and whose free GPUs hold at least one
+    stage, in the instance's order: the most stages of ``job`` it holds."""
+    g = job.gpus_per_stage
+    return {
+        r.name: min(job.stages, snapshot.free_gpus[r.name] // g)
+        for r in snapshot.instance.regions
+        if jobf.fits(job, r.gpu_type) and snapshot.free_gpus[r.name] >= g
+    }
+
+
+def blocks_of(snapshot: Snapshot, job: Job, room: dict[str, int]) -> int:
+    """K_j = min(max_regions, S, usable regions): the most blocks a placement of ``job`` has."""
+    return min(snapshot.instance.max_regions, job.stages, len(room))
 
 
 def epoch_data(snapshot: Snapshot, weights: dict[str, float]) -> EpochData:
@@ -193,12 +206,32 @@ def mirror_symmetric(job: JobData, data: EpochData) -> bool:
     )
 
 
+def capacity_bound(data: EpochData) -> CapacityBound:
+    """The knapsack of the placeable waiting jobs into the free GPUs (``capacity``)."""
+    items = [
+        Item(j.name, j.weight, j.stages * j.width)
+        for j in data.jobs
+        if placeable(j.stages, j.blocks, j.max_stages)
+    ]
+    return knapsack_bound(items, sum(data.free_gpus.values()))
+
+
+def snapshot_capacity_bound(snapshot: Snapshot, weights: Mapping[str, float]) -> CapacityBound:
+    """``capacity_bound`` straight from a snapshot, without the coefficients the MILP needs."""
+    items = []
+    for job in snapshot.waiting:
+        room = job_room(snapshot, job)
+        if placeable(job.stages, blocks_of(snapshot, job, room), room):
+            items.append(Item(job.name, weights[job.name], job.total_gpus))
+    return knapsack_bound(items, sum(snapshot.free_gpus.values()))
+
+
 def trivial_bounds(data: EpochData) -> tuple[float, float]:
-    """Bounds that need no solve, for a stage stopped before the solver had one (valid for every
-    plan): Σ w over the jobs that could be admitted (the admission, maximized), and the least a
-    plan can cost in the model's unit — 0, less only where a rate is negative: per job D₀ · Ř plus
-    a P̌ per possible crossing (``cost``'s lower bounds of E, rho and P)."""
-    weight = sum(j.weight for j in data.jobs if j.blocks > 0)
+    """Bounds that need no MILP solve, for a stage stopped before the solver had one (valid for
+    every plan): the capacity bound on the admission (maximized), and the least a plan can cost in
+    the model's unit — 0, less only where a rate is negative: per job D₀ · Ř plus a P̌ per
+    possible crossing (``cost``'s lower bounds of E, rho and P)."""
+    weight = capacity_bound(data).weight
     floor = sum(
         max(j.compute_s.values(), default=0.0) * j.stage_cost_floor()
         + (j.blocks - 1) * j.latency_cost_floor()

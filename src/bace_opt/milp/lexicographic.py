@@ -19,13 +19,14 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pyomo.environ as pyo
 
 from bace_opt.core.placement import Placement
 from bace_opt.milp.build import set_cost_families
+from bace_opt.milp.capacity import reaches
 from bace_opt.milp.data import EpochData, trivial_bounds
 from bace_opt.milp.direct import DirectHighsBackend
 from bace_opt.milp.extract import extract_plan
@@ -147,15 +148,21 @@ def _two_stages(
         if options.solver == DIRECT_BACKEND
         else open_backend(options)
     )
-    if start is not None and options.warm_start and not apply_plan(m, data, start):
+    started = start is not None and options.warm_start and apply_plan(m, data, start)
+    if start is not None and options.warm_start and not started:
         log.info("greedy plan does not fit the model's index sets; no MIP start")
     set_cost_families(m, active=False)  # they cut no admission (build): stage 1 goes without
     backend.attach(m)  # hand the model over now, so the limits below are the solver's
     if deadline is None:
         deadline = time.monotonic() + options.time_limit_s
-    first = backend.solve(m, STAGE1_SHARE * (deadline - time.monotonic()))
-    weight_floor, cost_floor = trivial_bounds(data)  # when the solver has no bound (yet)
-    progress.weight, progress.weight_bound = first.objective, _finite(first.bound, weight_floor)
+    # The capacity bound (a knapsack, ``capacity``) is valid for every plan; a start that meets
+    # it is proven optimal for stage 1 with no solve, and stage 2 gets all the time.
+    weight_floor, cost_floor = trivial_bounds(data)
+    first = _proven_start(m, weight_floor) if started else None
+    if first is None:
+        solved = backend.solve(m, STAGE1_SHARE * (deadline - time.monotonic()))
+        first = _capped(solved, weight_floor)
+    progress.weight, progress.weight_bound = first.objective, first.bound
     progress.termination = first.termination
     admitted = extract_plan(m, data)
     if on_stage1 is not None:
@@ -185,6 +192,8 @@ def _two_stages(
     except SolveFailure as failure:
         if failure.status == Status.INFEASIBLE:
             raise  # stage 1's admission is feasible in stage 2: this would be a model's fault
+        if first.termination == CAPACITY_BOUND and not failure.termination:
+            raise  # the solver never ran (missing, or refused the model): an error, as it was
         progress.termination = failure.termination or progress.termination
         apply_plan(m, data, admitted)  # the failed stage may have loaded values: stage 1's again
         said = f"the cost stage ended without a usable answer ({failure}); stage 1's plan kept"
@@ -203,6 +212,29 @@ def _two_stages(
     apply_plan(m, data, plan)
     objective = min(second.objective, pyo.value(m.cost))
     return _Found(status, plan, objective, _finite(second.bound, cost_floor))
+
+
+CAPACITY_BOUND = "capacity_bound"
+"""Stage 1's termination word when the MIP start met the capacity bound and no solve ran."""
+
+
+def _proven_start(m: pyo.ConcreteModel, capacity: float) -> StageOutcome | None:
+    """Stage 1's answer without a solve: the loaded start's Σ w x, when it meets ``capacity``."""
+    weight = float(pyo.value(m.admission))
+    if not reaches(weight, capacity):
+        return None
+    log.debug("the MIP start admits %.9g, the capacity bound: stage 1 needs no solve", weight)
+    return StageOutcome(Status.OPTIMAL, CAPACITY_BOUND, weight, capacity)
+
+
+def _capped(stage: StageOutcome, capacity: float) -> StageOutcome:
+    """The solver's stage-1 answer with its bound no weaker than ``capacity``: a stage stopped at
+    its time limit with its weight at the capacity bound is proven all the same."""
+    bound = min(_finite(stage.bound, capacity), capacity)
+    status = stage.status
+    if status == Status.TIME_LIMIT and reaches(stage.objective, bound):
+        status = Status.OPTIMAL
+    return replace(stage, status=status, bound=bound)
 
 
 def _finite(bound: float | None, trivial: float) -> float:

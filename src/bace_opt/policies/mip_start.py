@@ -1,5 +1,6 @@
-"""The MIP start of an exact epoch: the greedy plan, or a second greedy admission where it admits
-more priority weight.
+"""The MIP start of an exact epoch: among the greedy plan, a weight-per-GPU admission and the
+capacity bound's job set placed greedily (``packed_plans``), the most priority weight, then the
+least epoch cost.
 
 The MILP's first objective is the priority weight admitted, Σ w. BACE-Pipe tries jobs in
 decreasing w, which is right for the order they should start in but not for how much weight fits:
@@ -18,6 +19,9 @@ from collections.abc import Mapping
 
 from bace_opt.core.placement import Placement
 from bace_opt.core.world import Instance, Job, Snapshot
+from bace_opt.formulas.placement import epoch_cost
+from bace_opt.milp.capacity import reaches
+from bace_opt.milp.data import snapshot_capacity_bound
 from bace_opt.policies.bace import BacePipe
 from bace_opt.policies.bace.allocator import CheapestPath
 from bace_opt.policies.lineup import KeyedOrder
@@ -35,15 +39,48 @@ def weight_per_gpu_plan(snapshot: Snapshot, weights: Mapping[str, float]) -> lis
     return list(policy.decide(snapshot))
 
 
+def packed_plans(snapshot: Snapshot, weights: Mapping[str, float]) -> list[list[Placement]]:
+    """The capacity bound's job set (``milp.capacity``) placed by the same greedy, the set first:
+    largest first (first-fit decreasing, the bin-packing order) and by weight per GPU. When one
+    admits the whole set, its weight is the bound: stage 1 is then proven without a solve."""
+    chosen = set(snapshot_capacity_bound(snapshot, weights).chosen)
+    if not chosen:
+        return []
+
+    def largest(_: Instance, job: Job) -> tuple[bool, int, str]:
+        return job.name not in chosen, -job.total_gpus, job.name
+
+    def densest(_: Instance, job: Job) -> tuple[bool, float, str]:
+        return job.name not in chosen, -weights[job.name] / job.total_gpus, job.name
+
+    policies = [
+        BacePipe("packed", ordering=KeyedOrder(key), allocator=CheapestPath())
+        for key in (largest, densest)
+    ]
+    return [list(policy.decide(snapshot)) for policy in policies]
+
+
 def mip_start(
     snapshot: Snapshot, weights: Mapping[str, float], greedy: Mapping[str, Placement]
 ) -> dict[str, Placement]:
-    """``greedy``, or the weight-per-GPU plan when it admits more weight (by more than rounding:
-    two sums of the same weights in another order must not flip the choice)."""
-    dense = {p.job: p for p in weight_per_gpu_plan(snapshot, weights)}
+    """The start admitting the most weight among ``greedy``, the weight-per-GPU plan and the
+    packed plans; among those admitting it (up to rounding: the same weights summed in another
+    order must not decide), the cheapest — with the capacity bound met, the start is where the
+    cost stage begins. On a tie in both, the earlier in that list (``greedy`` first)."""
+    candidates = [dict(greedy)] + [
+        {p.job: p for p in plan}
+        for plan in [weight_per_gpu_plan(snapshot, weights), *packed_plans(snapshot, weights)]
+    ]
+    admitted = [sum(weights[name] for name in plan) for plan in candidates]
+    most = max(admitted)
+    best = [c for c, w in zip(candidates, admitted, strict=True) if reaches(w, most)]
+    return min(best, key=lambda plan: _cost(snapshot, plan))
 
-    def admitted(plan: Mapping[str, Placement]) -> float:
-        return sum(weights[name] for name in plan)
 
-    more, base = admitted(dense), admitted(greedy)
-    return dense if more > base + 1e-9 * max(1.0, abs(base)) else dict(greedy)
+def _cost(snapshot: Snapshot, plan: Mapping[str, Placement]) -> float:
+    """The plan's epoch cost in $ (DESIGN §3, as the MILP and the checker count it)."""
+    instance, jobs = snapshot.instance, {j.name: j for j in snapshot.waiting}
+    return sum(
+        epoch_cost(instance, jobs[name], placement, snapshot.time_s)
+        for name, placement in plan.items()
+    )
