@@ -95,3 +95,64 @@ def reaches(weight: float, bound: float) -> bool:
     """``weight`` meets ``bound`` up to summation order (the same weights added in another order
     differ by rounding): with the bound met, the admission is proven optimal."""
     return weight >= bound - 1e-9 * max(1.0, abs(bound))
+
+
+FIXING_CELLS = 5_000_000
+"""Largest jobs × (GPUs + 1) table ``fixed_admission`` builds (two float tables: 80 MB)."""
+
+
+@dataclass(frozen=True)
+class FixedAdmission:
+    """Jobs every plan admitting at least a floor of weight must admit (``admit``) or leave out
+    (``leave``): the cost stage may fix their x without losing any of its feasible plans."""
+
+    admit: frozenset[str]
+    leave: frozenset[str]
+
+
+def fixed_admission(items: Sequence[Item], capacity: int, floor: float) -> FixedAdmission:
+    """The knapsack's verdict on each item once Σ w ≥ ``floor`` is required (docs/model.md
+    "Fixing the admission"): an item is admitted by every such set when the best set without it
+    is lighter than ``floor``, and left out when the best set with it is.
+
+    Both come from one pass each way (``before[k]``: the best of items before k within c units;
+    ``after[k]``: of items from k on), so the best set without item k within C units is
+    max_c before[k][c] + after[k+1][C − c]: O(items × GPUs) in all. Rounding is kept on the safe
+    side (a verdict needs a margin of 1e-9 relative), and beyond ``FIXING_CELLS`` nothing is
+    fixed."""
+    nothing = FixedAdmission(frozenset(), frozenset())
+    useful = [i for i in items if i.gpus <= capacity]
+    too_big = frozenset(i.name for i in items if i.gpus > capacity)
+    if not useful:
+        return FixedAdmission(frozenset(), too_big)
+    unit = math.gcd(*(i.gpus for i in useful))
+    sizes = [i.gpus // unit for i in useful]
+    room = capacity // unit
+    if (len(useful) + 1) * (room + 1) > FIXING_CELLS:
+        return nothing
+    weights = [max(0.0, i.weight) for i in useful]  # a set need not take a non-positive item
+    before = _running_best(weights, sizes, room)
+    after = _running_best(weights[::-1], sizes[::-1], room)[::-1]
+    margin = 1e-9 * max(1.0, abs(floor))
+    admit, leave = set(), set(too_big)
+    for k, item in enumerate(useful):
+        without = float(np.max(before[k] + after[k + 1][::-1]))
+        if without < floor - margin:
+            admit.add(item.name)
+        left = room - sizes[k]
+        with_item = weights[k] + float(np.max(before[k][: left + 1] + after[k + 1][left::-1]))
+        if with_item < floor - margin:
+            leave.add(item.name)
+    if admit & leave:  # only when no set reaches ``floor``: the caller's floor is wrong
+        return nothing
+    return FixedAdmission(frozenset(admit), frozenset(leave))
+
+
+def _running_best(weights: Sequence[float], sizes: Sequence[int], room: int) -> np.ndarray:
+    """Row k: the most weight of the first k items within c units, for c = 0..room."""
+    best = np.zeros((len(weights) + 1, room + 1))
+    for k, (weight, size) in enumerate(zip(weights, sizes, strict=True)):
+        best[k + 1] = best[k]
+        if size <= room:
+            best[k + 1, size:] = np.maximum(best[k, size:], best[k, : room + 1 - size] + weight)
+    return best

@@ -18,7 +18,14 @@ from bace_opt.core.world import Job, Snapshot
 from bace_opt.formulas import job as jobf
 from bace_opt.formulas.energy import gpu_second_rate
 from bace_opt.formulas.placement import crossing_link_uses, round_trip_latency_s
-from bace_opt.milp.capacity import CapacityBound, Item, knapsack_bound, placeable
+from bace_opt.milp.capacity import (
+    CapacityBound,
+    FixedAdmission,
+    Item,
+    fixed_admission,
+    knapsack_bound,
+    placeable,
+)
 
 Pair = tuple[str, str]
 
@@ -208,12 +215,25 @@ def mirror_symmetric(job: JobData, data: EpochData) -> bool:
 
 def capacity_bound(data: EpochData) -> CapacityBound:
     """The knapsack of the placeable waiting jobs into the free GPUs (``capacity``)."""
-    items = [
+    return knapsack_bound(_items(data), sum(data.free_gpus.values()))
+
+
+def _items(data: EpochData) -> list[Item]:
+    """The placeable waiting jobs as the knapsack sees them."""
+    return [
         Item(j.name, j.weight, j.stages * j.width)
         for j in data.jobs
         if placeable(j.stages, j.blocks, j.max_stages)
     ]
-    return knapsack_bound(items, sum(data.free_gpus.values()))
+
+
+def admission_fixing(data: EpochData, floor: float) -> FixedAdmission:
+    """The jobs every plan admitting at least ``floor`` of weight admits or leaves out
+    (``capacity.fixed_admission``); an unplaceable job is left out by every plan."""
+    items = _items(data)
+    fixed = fixed_admission(items, sum(data.free_gpus.values()), floor)
+    unplaceable = {j.name for j in data.jobs} - {i.name for i in items}
+    return FixedAdmission(fixed.admit, fixed.leave | unplaceable)
 
 
 def snapshot_capacity_bound(snapshot: Snapshot, weights: Mapping[str, float]) -> CapacityBound:

@@ -98,6 +98,8 @@ class DirectHighsBackend:
             self._settings["threads"] = options.threads
         self._highs: Any = None
         self._vars: list[Any] = []
+        self._admits = np.zeros(0, dtype=np.int32)
+        """The x columns: their bounds follow the model's at each stage."""
         self._matrix: EpochMatrix | None = None
         self._floor_row: int | None = None
         self._rows = 0
@@ -106,6 +108,11 @@ class DirectHighsBackend:
         """As ``HighsBackend.on_incumbent``: each improving MIP solution, loaded first."""
         self.on_bound: Callable[[float], None] | None = None
         """As ``HighsBackend.on_bound``: the MIP's dual bound as the solve goes."""
+
+    @property
+    def matrix(self) -> EpochMatrix | None:
+        """The arrays HiGHS holds (None when the model went over via appsi)."""
+        return self._matrix
 
     def attach(self, m: pyo.ConcreteModel) -> None:
         matrix = epoch_matrix(self._data)
@@ -116,6 +123,9 @@ class DirectHighsBackend:
             return
         self._matrix = matrix
         self._vars = [getattr(m, name)[index] for name, index in matrix.columns]
+        self._admits = np.array(
+            [k for k, (name, _) in enumerate(matrix.columns) if name == "x"], dtype=np.int32
+        )
         self._highs = self._open(matrix, with_cost=all(getattr(m, f).active for f in COST_FAMILIES))
 
     def _open(self, matrix: EpochMatrix, with_cost: bool = True) -> Any:
@@ -186,6 +196,10 @@ class DirectHighsBackend:
         self._highs.changeObjectiveSense(sense)
         cols = np.arange(len(costs), dtype=np.int32)
         self._highs.changeColsCost(len(costs), cols, costs)
+        # x's bounds as the model has them (the cost stage fixes some: ``lexicographic``).
+        x_lower = np.array([self._vars[k].lb for k in self._admits], dtype=float)
+        x_upper = np.array([self._vars[k].ub for k in self._admits], dtype=float)
+        self._highs.changeColsBounds(len(self._admits), self._admits, x_lower, x_upper)
         if not stage_one:
             self._add_cost_rows()
         floor = m.admission_floor

@@ -25,7 +25,12 @@ class FactoryBackend:
         self.name = name
 
     def attach(self, m: pyo.ConcreteModel) -> None:
-        """Nothing to hand over: each stage writes the model for the solver anew."""
+        """Nothing to hand over (each stage writes the model for the solver anew), but a solver
+        that is not there fails here: the capacity and LP bounds may prove both stages without
+        a solve, and a missing solver must still be an error, not a silent success."""
+        opt = pyo.SolverFactory(self.name)
+        if opt is None or not opt.available(exception_flag=False):
+            raise SolveFailure(Status.ERROR, f"solver {self.name} is not available")
 
     def solve(self, m: pyo.ConcreteModel, limit: float) -> StageOutcome:
         from pyomo.opt import SolverStatus

@@ -27,6 +27,7 @@ import pyomo.environ as pyo
 from bace_opt.core.placement import Placement
 from bace_opt.milp.build import set_cost_families
 from bace_opt.milp.capacity import reaches
+from bace_opt.milp.cost_stage import LP_BOUND, LP_SHARE, fix_admission, relaxed_bound, release
 from bace_opt.milp.data import EpochData, trivial_bounds
 from bace_opt.milp.direct import DirectHighsBackend
 from bace_opt.milp.extract import extract_plan
@@ -175,6 +176,7 @@ def _two_stages(
     if m.admission_floor is not None:
         m.floor.set_value(floor - FLOOR_SLACK * max(1.0, abs(floor)))
         m.admission_floor.activate()
+        fix_admission(m, data, float(pyo.value(m.floor)))
     m.admission.deactivate()
     m.cost.activate()
     set_cost_families(m, active=True)
@@ -184,6 +186,16 @@ def _two_stages(
     remaining = deadline - time.monotonic()
     if remaining <= SKIP_STAGE2_S:
         return _Found(Status.TIME_LIMIT, admitted, pyo.value(m.cost), cost_floor)
+    relaxed = relaxed_bound(m, data, backend, options, LP_SHARE * remaining)
+    if relaxed is not None:
+        cost_floor = max(cost_floor, relaxed)
+        if on_incumbent is not None:
+            on_incumbent(Incumbent(None, math.nan, cost_floor))
+        if _closed(StageOutcome(first.status, "", pyo.value(m.cost), cost_floor)):
+            log.debug("the start's cost meets the cost LP's bound: stage 2 needs no solve")
+            progress.termination = LP_BOUND
+            return _Found(first.status, admitted, pyo.value(m.cost), cost_floor)
+        remaining = deadline - time.monotonic()
     if on_incumbent is not None and isinstance(backend, (HighsBackend, DirectHighsBackend)):
         backend.on_incumbent = _streamer(m, data, on_incumbent)
         backend.on_bound = _bounder(on_incumbent)
@@ -211,7 +223,7 @@ def _two_stages(
     # may sit a tolerance above them, and the gap to the bound would not close).
     apply_plan(m, data, plan)
     objective = min(second.objective, pyo.value(m.cost))
-    return _Found(status, plan, objective, _finite(second.bound, cost_floor))
+    return _Found(status, plan, objective, max(_finite(second.bound, cost_floor), cost_floor))
 
 
 CAPACITY_BOUND = "capacity_bound"
@@ -291,6 +303,8 @@ def solve_lexicographic(
     except Exception as exc:
         log.debug("solver failed", exc_info=True)
         return failed(Status.ERROR, progress.termination, f"{type(exc).__name__}: {exc}")
+    finally:
+        release(m)
     return SolveResult(
         status=found.status,
         termination=progress.termination,

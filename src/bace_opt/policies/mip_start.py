@@ -1,6 +1,6 @@
-"""The MIP start of an exact epoch: among the greedy plan, a weight-per-GPU admission and the
-capacity bound's job set placed greedily (``packed_plans``), the most priority weight, then the
-least epoch cost.
+"""The MIP start of an exact epoch: among the greedy plan, a weight-per-GPU admission, the
+capacity bound's job set placed greedily (``packed_plans``) and that set at its least-cost
+assignment to regions (``assigned_plan``), the most priority weight, then the least epoch cost.
 
 The MILP's first objective is the priority weight admitted, Σ w. BACE-Pipe tries jobs in
 decreasing w, which is right for the order they should start in but not for how much weight fits:
@@ -16,12 +16,15 @@ proven or bounded optimum, and never less weight than either plan.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
-from bace_opt.core.placement import Placement
+from bace_opt.core.placement import Block, Placement
 from bace_opt.core.world import Instance, Job, Snapshot
+from bace_opt.formulas import job as jobf
 from bace_opt.formulas.placement import epoch_cost
+from bace_opt.milp.assignment import Option, least_cost_assignment
 from bace_opt.milp.capacity import reaches
-from bace_opt.milp.data import snapshot_capacity_bound
+from bace_opt.milp.data import blocks_of, job_room, snapshot_capacity_bound
 from bace_opt.policies.bace import BacePipe
 from bace_opt.policies.bace.allocator import CheapestPath
 from bace_opt.policies.lineup import KeyedOrder
@@ -41,7 +44,8 @@ def weight_per_gpu_plan(snapshot: Snapshot, weights: Mapping[str, float]) -> lis
 
 def packed_plans(snapshot: Snapshot, weights: Mapping[str, float]) -> list[list[Placement]]:
     """The capacity bound's job set (``milp.capacity``) placed by the same greedy, the set first:
-    largest first (first-fit decreasing, the bin-packing order) and by weight per GPU. When one
+    largest first (first-fit decreasing, the bin-packing order), by weight per GPU, and by
+    decreasing energy S · g · D (the jobs a cheap region saves most on go first). When one
     admits the whole set, its weight is the bound: stage 1 is then proven without a solve."""
     chosen = set(snapshot_capacity_bound(snapshot, weights).chosen)
     if not chosen:
@@ -53,11 +57,66 @@ def packed_plans(snapshot: Snapshot, weights: Mapping[str, float]) -> list[list[
     def densest(_: Instance, job: Job) -> tuple[bool, float, str]:
         return job.name not in chosen, -weights[job.name] / job.total_gpus, job.name
 
+    def dearest(instance: Instance, job: Job) -> tuple[bool, float, str]:
+        energy = job.total_gpus * jobf.reference_run_time_s(instance, job)
+        return job.name not in chosen, -energy, job.name
+
     policies = [
         BacePipe("packed", ordering=KeyedOrder(key), allocator=CheapestPath())
-        for key in (largest, densest)
+        for key in (largest, densest, dearest)
     ]
     return [list(policy.decide(snapshot)) for policy in policies]
+
+
+def assigned_plan(snapshot: Snapshot, weights: Mapping[str, float]) -> list[Placement]:
+    """The capacity bound's job set at the least total epoch cost with each job whole in one
+    region, or split where the GPUs are too tightly packed for all to go whole
+    (``milp.assignment``). The split jobs, then the rest of the waiting jobs, are placed by the
+    cheapest-path greedy (largest first) into what the whole ones leave. Empty when the
+    assignment finds nothing."""
+    chosen = snapshot_capacity_bound(snapshot, weights).chosen
+    instance, free = snapshot.instance, dict(snapshot.free_gpus)
+    jobs = sorted((j for j in snapshot.waiting if j.name in chosen), key=lambda j: j.name)
+    names = [r.name for r in instance.regions]
+    options = [
+        Option(
+            k,
+            names.index(r.name),
+            epoch_cost(instance, job, _whole(job, r.name), snapshot.time_s),
+            whole=job.total_gpus <= free.get(r.name, 0),
+        )
+        for k, job in enumerate(jobs)
+        for r in jobf.usable_regions(instance, job)
+        if job.gpus_per_stage <= free.get(r.name, 0)
+    ]
+    splits = [(j.stages, blocks_of(snapshot, j, job_room(snapshot, j))) for j in jobs]
+    gpus = [j.total_gpus for j in jobs]
+    room = [free.get(r, 0) for r in names]
+    # Whole only first (a second at 200 jobs); the split-aware model is larger and slower.
+    found = least_cost_assignment(options, gpus, room) or least_cost_assignment(
+        options, gpus, room, splits
+    )
+    if not jobs or found is None:
+        return []
+    plan = []
+    for k, region in found.whole.items():
+        plan.append(_whole(jobs[k], names[region]))
+        free[names[region]] -= jobs[k].total_gpus
+    placed = {p.job for p in plan}
+    split = {jobs[k].name for k in found.split}
+
+    def largest(_: Instance, job: Job) -> tuple[bool, int, str]:
+        return job.name not in split, -job.total_gpus, job.name
+
+    rest = replace(
+        snapshot, waiting=tuple(j for j in snapshot.waiting if j.name not in placed), free_gpus=free
+    )
+    greedy = BacePipe("assigned", ordering=KeyedOrder(largest), allocator=CheapestPath())
+    return plan + list(greedy.decide(rest))
+
+
+def _whole(job: Job, region: str) -> Placement:
+    return Placement(job.name, (Block(region, job.stages),))
 
 
 def mip_start(
@@ -69,7 +128,11 @@ def mip_start(
     cost stage begins. On a tie in both, the earlier in that list (``greedy`` first)."""
     candidates = [dict(greedy)] + [
         {p.job: p for p in plan}
-        for plan in [weight_per_gpu_plan(snapshot, weights), *packed_plans(snapshot, weights)]
+        for plan in [
+            weight_per_gpu_plan(snapshot, weights),
+            *packed_plans(snapshot, weights),
+            assigned_plan(snapshot, weights),
+        ]
     ]
     admitted = [sum(weights[name] for name in plan) for plan in candidates]
     most = max(admitted)

@@ -1,0 +1,164 @@
+"""The least-cost assignment of jobs to regions, each job whole in one region (or, where asked,
+split by stages over a few): a generalized assignment problem (GAP), a small MILP for HiGHS.
+
+Why: the cost stage of a large epoch has its admission fixed by the knapsack
+(``capacity.fixed_admission``), and what is left is mostly *where* each admitted job runs. On the
+shipped snapshots its LP relaxation is attained by whole-region placements (at 200 jobs × 16 × 10
+the GAP's LP value equals the cost stage's LP bound to 1e-9), and the GAP with its
+jobs × regions binaries solves in well under a second, where the full model's branch-and-bound
+had not improved a greedy start after 60 s. ``policies.mip_start`` turns the assignment into a
+MIP start; the MILP still proves (or bounds) the optimum over every placement, splits included.
+
+Where the free GPUs are packed so tight that not every job fits whole (200x16x10-seed1: 1,304 of
+1,306 GPUs), a job may instead be split: its S stages over at most K of its regions, n_r stages in
+region r, at the per-stage share of its whole cost there plus ``SPLIT_MARKUP`` (a split's latency
+makes it dearer; the markup keeps the whole placements wherever they fit). Those prices are
+estimates: the split jobs are placed by the cheapest-path greedy into the GPUs the assignment left
+them (``policies.mip_start``), which prices them exactly.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from bace_opt.milp.solver import _scheduler
+
+log = logging.getLogger(__name__)
+
+ASSIGNMENT_LIMIT_S = 2.0
+"""Seconds HiGHS may spend on the assignment; past it, its best assignment so far is used."""
+
+
+SPLIT_MARKUP = 0.05
+"""A split's estimated cost over the per-stage share of the whole cost in the same regions."""
+
+
+@dataclass(frozen=True)
+class Option:
+    """Job ``job`` whole in ``region`` costs ``cost_usd``."""
+
+    job: int
+    region: int
+    cost_usd: float
+    whole: bool = True
+    """The job fits whole in the region (False: only some of its stages do, for a split)."""
+
+
+@dataclass(frozen=True)
+class Assignment:
+    whole: dict[int, int]
+    """The region of each job placed whole."""
+    split: dict[int, dict[int, int]]
+    """Stages per region of each job split."""
+
+
+class _Program:
+    """A MILP's columns and rows, gathered as triplets and handed to HiGHS column-wise."""
+
+    def __init__(self) -> None:
+        self.cost: list[float] = []
+        self.upper: list[float] = []
+        self.lower_row: list[float] = []
+        self.upper_row: list[float] = []
+        self.entries: list[tuple[int, int, float]] = []
+
+    def column(self, cost: float, upper: float) -> int:
+        self.cost.append(cost)
+        self.upper.append(upper)
+        return len(self.cost) - 1
+
+    def row(self, terms: Sequence[tuple[int, float]], lower: float, upper: float) -> None:
+        row = len(self.lower_row)
+        self.lower_row.append(lower)
+        self.upper_row.append(upper)
+        self.entries.extend((row, col, value) for col, value in terms)
+
+    def solve(self, limit_s: float) -> np.ndarray | None:
+        """The integer optimum's column values (every column is integer), or None."""
+        import highspy
+        from pyomo.common.tee import capture_output
+
+        n = len(self.cost)
+        rows, cols, values = (np.array(v) for v in zip(*self.entries, strict=True))
+        order = np.lexsort((rows, cols))
+        with capture_output(io.StringIO(), capture_fd=True):  # HiGHS prints a banner at birth
+            highs = highspy.Highs()  # type: ignore[no-untyped-call]
+        highs.setOptionValue("output_flag", False)
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = n, len(self.lower_row)
+        lp.col_cost_ = np.array(self.cost)
+        lp.col_lower_, lp.col_upper_ = np.zeros(n), np.array(self.upper)
+        lp.row_lower_, lp.row_upper_ = np.array(self.lower_row), np.array(self.upper_row)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = np.concatenate([[0], np.cumsum(np.bincount(cols, minlength=n))])
+        lp.a_matrix_.index_ = rows[order].astype(np.int32)
+        lp.a_matrix_.value_ = values[order].astype(float)
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * n
+        highs.passModel(lp)
+        _scheduler().match(1)  # one thread: the start is the same on every machine
+        for key, value in {"threads": 1, "time_limit": limit_s, "mip_rel_gap": 1e-6}.items():
+            highs.setOptionValue(key, value)
+        highs.run()
+        solution = highs.getSolution()
+        if not solution.value_valid:
+            log.debug("no assignment (%s)", highs.modelStatusToString(highs.getModelStatus()))
+            return None
+        return np.round(np.asarray(solution.col_value))
+
+
+def least_cost_assignment(
+    options: Sequence[Option],
+    gpus: Sequence[int],
+    free: Sequence[int],
+    splits: Sequence[tuple[int, int]] | None = None,
+    limit_s: float = ASSIGNMENT_LIMIT_S,
+) -> Assignment | None:
+    """min Σ cost over the ``options``: every job placed once, each region's jobs within its
+    ``free`` GPUs (job j holds ``gpus[j]``). Whole only, unless ``splits`` gives each job its
+    (stages, most regions): then a job may split (``SPLIT_MARKUP``). None when no assignment
+    exists, or none was found within ``limit_s``."""
+    p = _Program()
+    whole = {k: p.column(o.cost_usd, 1) for k, o in enumerate(options) if o.whole}
+    in_job: dict[int, list[tuple[int, float]]] = {j: [] for j in range(len(gpus))}
+    in_region: dict[int, list[tuple[int, float]]] = {r: [] for r in range(len(free))}
+    for k, z in whole.items():
+        in_job[options[k].job].append((z, 1.0))
+        in_region[options[k].region].append((z, float(gpus[options[k].job])))
+    stage_columns: list[tuple[int, int, int]] = []  # (job, region, its n column)
+    for j, (stages, most) in enumerate(splits or []):
+        mine = [o for o in options if o.job == j]
+        if not mine or stages < 2 or most < 2:
+            continue
+        u = p.column(0.0, 1)
+        in_job[j].append((u, 1.0))
+        counts = []
+        for o in mine:
+            share = o.cost_usd / stages * (1.0 + SPLIT_MARKUP * (1 if o.cost_usd >= 0 else -1))
+            n, v = p.column(share, stages - 1), p.column(0.0, 1)
+            p.row([(n, 1.0), (v, -float(stages - 1))], -np.inf, 0.0)  # n > 0 only where v
+            in_region[o.region].append((n, float(gpus[j] // stages)))
+            counts.append((n, v))
+            stage_columns.append((j, o.region, n))
+        p.row([(n, 1.0) for n, _ in counts] + [(u, -float(stages))], 0.0, 0.0)
+        p.row([(v, 1.0) for _, v in counts] + [(u, -float(most))], -np.inf, 0.0)
+    for terms in in_job.values():
+        p.row(terms, 1.0, 1.0)
+    for r, terms in in_region.items():
+        if terms:
+            p.row(terms, -np.inf, float(free[r]))
+    if not p.entries or any(not terms for terms in in_job.values()):
+        return None
+    values = p.solve(limit_s)
+    if values is None:
+        return None
+    placed = {options[k].job: options[k].region for k, z in whole.items() if values[z] > 0.5}
+    split: dict[int, dict[int, int]] = {}
+    for j, region, n in stage_columns:
+        if values[n] > 0.5:
+            split.setdefault(j, {})[region] = int(values[n])
+    return Assignment(placed, split)
