@@ -11,7 +11,7 @@ import pytest
 from bace_opt.checker import check_plan
 from bace_opt.core.placement import Block, Placement
 from bace_opt.io.read import load_snapshot
-from bace_opt.milp import SolveOptions, Status
+from bace_opt.milp import SolveOptions, Status, lexicographic
 from bace_opt.milp.build import build_model
 from bace_opt.milp.data import epoch_data, trivial_bounds
 from bace_opt.milp.isolate import _Heard, _incumbent
@@ -32,9 +32,13 @@ def streamed(request: pytest.FixtureRequest) -> tuple[object, ...]:
     options = SolveOptions(time_limit_s=20.0, isolated=False, solver=request.param)
     ones: list[StageOne] = []
     found: list[Incumbent] = []
-    result = solve_lexicographic(
-        build_model(data), data, options, None, None, None, ones.append, found.append
-    )
+    with pytest.MonkeyPatch.context() as patch:
+        # Every improvement streamed: with the admission fixed the cost stage may find all of
+        # them within one throttle interval, and the kill path would then have none to test.
+        patch.setattr(lexicographic, "STREAM_EVERY_S", 0.0)
+        result = solve_lexicographic(
+            build_model(data), data, options, None, None, None, ones.append, found.append
+        )
     return snapshot, weights, data, options, ones[0], found, result
 
 
