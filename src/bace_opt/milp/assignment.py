@@ -19,14 +19,13 @@ them (``policies.mip_start``), which prices them exactly.
 
 from __future__ import annotations
 
-import io
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from bace_opt.milp.solver import _scheduler
+from bace_opt.milp.solver import _scheduler, quiet_highs
 
 log = logging.getLogger(__name__)
 
@@ -81,14 +80,11 @@ class _Program:
     def solve(self, limit_s: float) -> np.ndarray | None:
         """The integer optimum's column values (every column is integer), or None."""
         import highspy
-        from pyomo.common.tee import capture_output
 
         n = len(self.cost)
         rows, cols, values = (np.array(v) for v in zip(*self.entries, strict=True))
         order = np.lexsort((rows, cols))
-        with capture_output(io.StringIO(), capture_fd=True):  # HiGHS prints a banner at birth
-            highs = highspy.Highs()  # type: ignore[no-untyped-call]
-        highs.setOptionValue("output_flag", False)
+        highs = quiet_highs()
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = n, len(self.lower_row)
         lp.col_cost_ = np.array(self.cost)

@@ -14,7 +14,6 @@ it is handed over through appsi instead (``HighsBackend``), with a log line sayi
 
 from __future__ import annotations
 
-import io
 import logging
 import time
 from collections.abc import Callable
@@ -37,6 +36,7 @@ from bace_opt.milp.solver import (
     _disagree,
     _scheduler,
     _watchdog,
+    quiet_highs,
 )
 
 log = logging.getLogger(__name__)
@@ -132,11 +132,8 @@ class DirectHighsBackend:
         """A HiGHS holding the matrix; without the cost families' rows (the last ones) when
         ``with_cost`` is false — ``_objective`` adds them when the cost stage begins."""
         import highspy
-        from pyomo.common.tee import capture_output
 
-        with capture_output(io.StringIO(), capture_fd=True):  # HiGHS prints a banner at birth
-            highs = highspy.Highs()  # type: ignore[no-untyped-call]
-        highs.setOptionValue("output_flag", False)
+        highs = quiet_highs()
         rows = matrix.shape[0] if with_cost else matrix.admission_rows
         end = int(matrix.a_start[rows])
         lp = highspy.HighsLp()

@@ -12,14 +12,13 @@ its limit gives no bound.
 
 from __future__ import annotations
 
-import io
 import logging
 from collections.abc import Mapping
 
 import numpy as np
 
 from bace_opt.milp.matrix import EpochMatrix
-from bace_opt.milp.solver import _scheduler
+from bace_opt.milp.solver import _scheduler, quiet_highs
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +33,6 @@ def cost_lp_bound(
     """min cost (model units) of the LP relaxation with Σ w x ≥ ``floor`` and each admission
     x[j] within ``x_bounds[j]``; None unless HiGHS proves the LP's optimum within ``limit_s``."""
     import highspy
-    from pyomo.common.tee import capture_output
 
     if limit_s <= 0:
         return None
@@ -44,9 +42,7 @@ def cost_lp_bound(
             lower[k], upper[k] = x_bounds[str(index[0])]
     rows = len(matrix.row_lower)
     x = np.flatnonzero(matrix.admission)
-    with capture_output(io.StringIO(), capture_fd=True):  # HiGHS prints a banner at birth
-        highs = highspy.Highs()  # type: ignore[no-untyped-call]
-    highs.setOptionValue("output_flag", False)
+    highs = quiet_highs()
     lp = highspy.HighsLp()
     lp.num_row_, lp.num_col_ = rows + 1, len(matrix.columns)
     lp.col_cost_ = matrix.cost

@@ -12,6 +12,7 @@ changes no process-wide state.
 from __future__ import annotations
 
 import functools
+import io
 import logging
 import signal
 import threading
@@ -106,6 +107,18 @@ class _Scheduler:
 def _scheduler() -> _Scheduler:
     """The process's one ``_Scheduler``, created by the first HiGHS backend."""
     return _Scheduler()
+
+
+def quiet_highs() -> Any:
+    """A new ``highspy.Highs`` with its output off: HiGHS prints a banner at birth, to the file
+    descriptor, which only capturing it there silences."""
+    import highspy
+    from pyomo.common.tee import capture_output
+
+    with capture_output(io.StringIO(), capture_fd=True):
+        highs = highspy.Highs()  # type: ignore[no-untyped-call]
+    highs.setOptionValue("output_flag", False)
+    return highs
 
 
 HIGHS_SETTINGS: dict[str, Any] = {"mip_abs_gap": 0.0, "mip_feasibility_tolerance": 1e-7}
