@@ -15,7 +15,7 @@ from bace_opt.app.api import load
 from bace_opt.checker import check_plan
 from bace_opt.io.read import load_instance
 from bace_opt.milp import SolveOptions, Status
-from bace_opt.milp.assignment import Option, least_cost_assignment
+from bace_opt.milp.assignment import Option, Splitting, least_cost_assignment
 from bace_opt.milp.build import build_model
 from bace_opt.milp.capacity import Item, fixed_admission
 from bace_opt.milp.cost_stage import LP_BOUND, fix_admission, relaxed_bound, release
@@ -107,13 +107,39 @@ def test_a_job_splits_only_where_the_gpus_leave_no_whole_room() -> None:
     options = [
         Option(j, r, c, whole=w) for j in (0, 1) for r, c, w in ((0, 1.0, True), (1, 2.0, j == 0))
     ]
-    split = least_cost_assignment(options, [4, 4], [6, 2], [(4, 2), (4, 2)])
+    shapes = Splitting([(4, 2), (4, 2)], {j: {(0, 1): {}} for j in (0, 1)}, {})
+    split = least_cost_assignment(options, [4, 4], [6, 2], shapes)
     assert split is not None and len(split.whole) == 1 and len(split.split) == 1
     (job, stages), (kept, region) = next(iter(split.split.items())), next(iter(split.whole.items()))
     assert job != kept and region == 0 and stages == {0: 2, 1: 2}
-    roomy = least_cost_assignment(options, [4, 4], [8, 2], [(4, 2), (4, 2)])
+    roomy = least_cost_assignment(options, [4, 4], [8, 2], shapes)
     assert roomy is not None and roomy.whole == {0: 0, 1: 0} and not roomy.split
     assert least_cost_assignment(options, [4, 4], [6, 2]) is None, "whole only: no room"
+
+
+def test_a_split_spans_only_pairs_the_links_carry_within_their_residual() -> None:
+    """2-stage jobs of 4 GPUs per stage, regions of 4 free GPUs, cheapest first: a lone job
+    splits over regions 0 and 1, unless that pair cannot carry it — then over 0 and 2; no pair
+    carried, no split. Two jobs whose crossings each load link L with 1 Gbit/s of a 1.5 residual
+    cannot both span the pair behind L."""
+    options = [Option(0, r, c, whole=False) for r, c in ((0, 1.0), (1, 2.0), (2, 5.0))]
+    free, load = [4, 4, 4], {"L": 1.0}
+    every = {(0, 1): load, (0, 2): load, (1, 2): load}
+
+    def splitting(carried: dict, jobs: int = 1) -> Splitting:
+        return Splitting([(2, 2)] * jobs, {j: carried for j in range(jobs)}, {"L": 1.5})
+
+    cheap = least_cost_assignment(options, [8], free, splitting(every))
+    assert cheap is not None and cheap.split == {0: {0: 1, 1: 1}}
+    apart = least_cost_assignment(options, [8], free, splitting({(0, 2): load, (1, 2): load}))
+    assert apart is not None and apart.split == {0: {0: 1, 2: 1}}
+    assert least_cost_assignment(options, [8], free, splitting({})) is None
+    two = [Option(j, r, c, whole=False) for j in (0, 1) for r, c in ((0, 1.0), (1, 2.0))]
+    assert least_cost_assignment(two, [8, 8], [8, 8], splitting({(0, 1): load}, 2)) is None
+    roomy = splitting({(0, 1): load}, 2)
+    roomy = Splitting(roomy.shapes, roomy.crossings, {"L": 2.0})
+    both = least_cost_assignment(two, [8, 8], [8, 8], roomy)
+    assert both is not None and both.split == {0: {0: 1, 1: 1}, 1: {0: 1, 1: 1}}
 
 
 @pytest.mark.parametrize("name", ["tiny3.yaml", "hetero4.yaml"])

@@ -13,15 +13,19 @@ Where the free GPUs are packed so tight that not every job fits whole (200x16x10
 1,306 GPUs), a job may instead be split: its S stages over at most K of its regions, n_r stages in
 region r, at the per-stage share of its whole cost there plus ``SPLIT_MARKUP`` (a split's latency
 makes it dearer; the markup keeps the whole placements wherever they fit). Those prices are
-estimates: the split jobs are placed by the cheapest-path greedy into the GPUs the assignment left
-them (``policies.mip_start``), which prices them exactly.
+estimates, and bandwidth is not modeled beyond pairs of regions the links cannot carry a job
+between (``apart``): ``policies.mip_start`` orders each split's regions along a path the links
+carry, prices it exactly, and falls back to the cheapest-path greedy where no order fits.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -31,6 +35,11 @@ log = logging.getLogger(__name__)
 
 ASSIGNMENT_LIMIT_S = 2.0
 """Seconds HiGHS may spend on the assignment; past it, its best assignment so far is used."""
+
+SPLIT_LIMIT_S = 5.0
+"""The same for the split-aware assignment, with its link rows far harder to find a first
+answer for: on 100x16x10 seeds 0-2 it reached the capacity bound's weight at 5 s on every run
+measured, at 2 s on one seed in three (docs/benchmarks.md, session 14)."""
 
 
 SPLIT_MARKUP = 0.05
@@ -77,8 +86,11 @@ class _Program:
         self.upper_row.append(upper)
         self.entries.extend((row, col, value) for col, value in terms)
 
-    def solve(self, limit_s: float) -> np.ndarray | None:
-        """The integer optimum's column values (every column is integer), or None."""
+    def solve(self, limit_s: float, fixable: Sequence[int] = ()) -> np.ndarray | None:
+        """The integer optimum's column values (every column is integer), or None. With
+        ``fixable`` columns (binaries), the LP relaxation is solved first and those it puts at 1
+        are fixed there for the MILP (a dive: far quicker to a good answer where the LP is
+        nearly integral); when that finds nothing, the MILP runs again with them free."""
         import highspy
 
         n = len(self.cost)
@@ -97,8 +109,32 @@ class _Program:
         lp.integrality_ = [highspy.HighsVarType.kInteger] * n
         highs.passModel(lp)
         _scheduler().match(1)  # one thread: the start is the same on every machine
-        for key, value in {"threads": 1, "time_limit": limit_s, "mip_rel_gap": 1e-6}.items():
+        deadline = time.monotonic() + limit_s
+        for key, value in {"threads": 1, "mip_rel_gap": 1e-6}.items():
             highs.setOptionValue(key, value)
+        fixed: list[int] = []
+        if fixable:
+            highs.setOptionValue("solve_relaxation", True)
+            highs.setOptionValue("time_limit", limit_s)
+            highs.run()
+            highs.setOptionValue("solve_relaxation", False)
+            relaxed = highs.getSolution()
+            if relaxed.value_valid:
+                at_zero = np.asarray(relaxed.col_value)[list(fixable)] < 1e-6
+                fixed = [c for c, zero in zip(fixable, at_zero, strict=True) if zero]
+            if fixed:
+                zeros = np.zeros(len(fixed))
+                highs.changeColsBounds(len(fixed), np.array(fixed, dtype=np.int32), zeros, zeros)
+        solution = self._run(highs, deadline)
+        if solution is None and fixed:
+            lower, upper = np.zeros(len(fixed)), np.ones(len(fixed))
+            highs.changeColsBounds(len(fixed), np.array(fixed, dtype=np.int32), lower, upper)
+            solution = self._run(highs, deadline)
+        return solution
+
+    @staticmethod
+    def _run(highs: Any, deadline: float) -> np.ndarray | None:
+        highs.setOptionValue("time_limit", max(deadline - time.monotonic(), 0.01))
         highs.run()
         solution = highs.getSolution()
         if not solution.value_valid:
@@ -107,17 +143,31 @@ class _Program:
         return np.round(np.asarray(solution.col_value))
 
 
+@dataclass(frozen=True)
+class Splitting:
+    """How jobs may split: each job's (stages, most regions) in ``shapes``; in ``crossings[j]``
+    the pairs of regions (a < b) the links can carry one crossing of job j between, each with
+    the Gbit/s it loads on each link direction; ``residual`` Gbit/s per direction. A split never
+    spans a pair missing from ``crossings[j]``, and the pairs a split spans load the links at
+    most to their residual — every pair counted, so a path through them fits whichever of them
+    it makes adjacent."""
+
+    shapes: Sequence[tuple[int, int]]
+    crossings: Mapping[int, Mapping[tuple[int, int], Mapping[Hashable, float]]]
+    residual: Mapping[Hashable, float]
+
+
 def least_cost_assignment(
     options: Sequence[Option],
     gpus: Sequence[int],
     free: Sequence[int],
-    splits: Sequence[tuple[int, int]] | None = None,
+    splitting: Splitting | None = None,
     limit_s: float = ASSIGNMENT_LIMIT_S,
 ) -> Assignment | None:
     """min Σ cost over the ``options``: every job placed once, each region's jobs within its
-    ``free`` GPUs (job j holds ``gpus[j]``). Whole only, unless ``splits`` gives each job its
-    (stages, most regions): then a job may split (``SPLIT_MARKUP``). None when no assignment
-    exists, or none was found within ``limit_s``."""
+    ``free`` GPUs (job j holds ``gpus[j]``). Whole only, unless ``splitting`` is given: then a
+    job may split (``SPLIT_MARKUP``) as it allows.
+    None when no assignment exists, or none was found within ``limit_s``."""
     p = _Program()
     whole = {k: p.column(o.cost_usd, 1) for k, o in enumerate(options) if o.whole}
     in_job: dict[int, list[tuple[int, float]]] = {j: [] for j in range(len(gpus))}
@@ -126,22 +176,33 @@ def least_cost_assignment(
         in_job[options[k].job].append((z, 1.0))
         in_region[options[k].region].append((z, float(gpus[options[k].job])))
     stage_columns: list[tuple[int, int, int]] = []  # (job, region, its n column)
-    for j, (stages, most) in enumerate(splits or []):
+    spans: list[tuple[int, int, Mapping[Hashable, float]]] = []  # (v_a, v_b, the pair's load)
+    for j, (stages, most) in enumerate(splitting.shapes if splitting else []):
         mine = [o for o in options if o.job == j]
         if not mine or stages < 2 or most < 2:
             continue
         u = p.column(0.0, 1)
         in_job[j].append((u, 1.0))
         counts = []
+        used: dict[int, int] = {}
         for o in mine:
             share = o.cost_usd / stages * (1.0 + SPLIT_MARKUP * (1 if o.cost_usd >= 0 else -1))
             n, v = p.column(share, stages - 1), p.column(0.0, 1)
             p.row([(n, 1.0), (v, -float(stages - 1))], -np.inf, 0.0)  # n > 0 only where v
             in_region[o.region].append((n, float(gpus[j] // stages)))
             counts.append((n, v))
+            used[o.region] = v
             stage_columns.append((j, o.region, n))
+        carried = splitting.crossings.get(j, {}) if splitting else {}
+        for a, b in itertools.combinations(sorted(used), 2):
+            if (a, b) in carried:
+                spans.append((used[a], used[b], carried[a, b]))
+            else:
+                p.row([(used[a], 1.0), (used[b], 1.0)], -np.inf, 1.0)
         p.row([(n, 1.0) for n, _ in counts] + [(u, -float(stages))], 0.0, 0.0)
         p.row([(v, 1.0) for _, v in counts] + [(u, -float(most))], -np.inf, 0.0)
+    if splitting is not None:
+        _link_rows(p, spans, splitting.residual)
     for terms in in_job.values():
         p.row(terms, 1.0, 1.0)
     for r, terms in in_region.items():
@@ -149,7 +210,7 @@ def least_cost_assignment(
             p.row(terms, -np.inf, float(free[r]))
     if not p.entries or any(not terms for terms in in_job.values()):
         return None
-    values = p.solve(limit_s)
+    values = p.solve(limit_s, list(whole.values()) if splitting else ())
     if values is None:
         return None
     placed = {options[k].job: options[k].region for k, z in whole.items() if values[z] > 0.5}
@@ -158,3 +219,29 @@ def least_cost_assignment(
         if values[n] > 0.5:
             split.setdefault(j, {})[region] = int(values[n])
     return Assignment(placed, split)
+
+
+def _link_rows(
+    p: _Program,
+    spans: Sequence[tuple[int, int, Mapping[Hashable, float]]],
+    residual: Mapping[Hashable, float],
+) -> None:
+    """Σ over the spanned pairs of their load ≤ the residual, for each link direction the pairs
+    could overload (elsewhere the row could never bind): a pair is spanned (y = 1) when both its
+    regions are used, y ≥ v_a + v_b − 1."""
+    offered: dict[Hashable, float] = {}
+    for _, _, load in spans:
+        for link, gbps in load.items():
+            offered[link] = offered.get(link, 0.0) + gbps
+    tight = {link for link, total in offered.items() if total > residual[link]}
+    spanned: dict[int, int] = {}
+    terms: dict[Hashable, list[tuple[int, float]]] = {link: [] for link in tight}
+    for k, (va, vb, load) in enumerate(spans):
+        for link, gbps in load.items():
+            if link in tight:
+                if k not in spanned:
+                    spanned[k] = y = p.column(0.0, 1)
+                    p.row([(va, 1.0), (vb, 1.0), (y, -1.0)], -np.inf, 1.0)
+                terms[link].append((spanned[k], gbps))
+    for link, row in terms.items():
+        p.row(row, -np.inf, residual[link])

@@ -15,19 +15,23 @@ proven or bounded optimum, and never less weight than either plan.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import itertools
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import replace
 
 from bace_opt.core.placement import Block, Placement
 from bace_opt.core.world import Instance, Job, Snapshot
 from bace_opt.formulas import job as jobf
 from bace_opt.formulas.placement import epoch_cost
-from bace_opt.milp.assignment import Option, least_cost_assignment
+from bace_opt.milp.assignment import SPLIT_LIMIT_S, Option, Splitting, least_cost_assignment
 from bace_opt.milp.capacity import reaches
 from bace_opt.milp.data import blocks_of, job_room, snapshot_capacity_bound
 from bace_opt.policies.bace import BacePipe
 from bace_opt.policies.bace.allocator import CheapestPath
 from bace_opt.policies.lineup import KeyedOrder
+from bace_opt.resources.demand import Demand
+from bace_opt.resources.feasibility import resource_problems
+from bace_opt.resources.ledger import Ledger
 
 
 def weight_per_gpu_plan(snapshot: Snapshot, weights: Mapping[str, float]) -> list[Placement]:
@@ -71,9 +75,10 @@ def packed_plans(snapshot: Snapshot, weights: Mapping[str, float]) -> list[list[
 def assigned_plan(snapshot: Snapshot, weights: Mapping[str, float]) -> list[Placement]:
     """The capacity bound's job set at the least total epoch cost with each job whole in one
     region, or split where the GPUs are too tightly packed for all to go whole
-    (``milp.assignment``). The split jobs, then the rest of the waiting jobs, are placed by the
-    cheapest-path greedy (largest first) into what the whole ones leave. Empty when the
-    assignment finds nothing."""
+    (``milp.assignment``). A split job takes the assignment's stage counts, its regions in the
+    cheapest order the links carry (``_split_placement``); a split job no order carries, then
+    the rest of the waiting jobs, are placed by the cheapest-path greedy (largest first) into
+    what is left. Empty when the assignment finds nothing."""
     chosen = snapshot_capacity_bound(snapshot, weights).chosen
     instance, free = snapshot.instance, dict(snapshot.free_gpus)
     jobs = sorted((j for j in snapshot.waiting if j.name in chosen), key=lambda j: j.name)
@@ -89,19 +94,25 @@ def assigned_plan(snapshot: Snapshot, weights: Mapping[str, float]) -> list[Plac
         for r in jobf.usable_regions(instance, job)
         if job.gpus_per_stage <= free.get(r.name, 0)
     ]
-    splits = [(j.stages, blocks_of(snapshot, j, job_room(snapshot, j))) for j in jobs]
     gpus = [j.total_gpus for j in jobs]
     room = [free.get(r, 0) for r in names]
     # Whole only first (a second at 200 jobs); the split-aware model is larger and slower.
     found = least_cost_assignment(options, gpus, room) or least_cost_assignment(
-        options, gpus, room, splits
+        options, gpus, room, _splitting(snapshot, jobs, names), SPLIT_LIMIT_S
     )
     if not jobs or found is None:
         return []
+    ledger = Ledger.of(snapshot)
     plan = []
     for k, region in found.whole.items():
         plan.append(_whole(jobs[k], names[region]))
-        free[names[region]] -= jobs[k].total_gpus
+        ledger.take(ledger.demand(jobs[k], plan[-1]))
+    for k in sorted(found.split, key=lambda k: (-jobs[k].total_gpus, jobs[k].name)):
+        counts = {names[r]: n for r, n in found.split[k].items()}
+        placement = _split_placement(snapshot, jobs[k], counts, ledger)
+        if placement is not None:
+            plan.append(placement)
+            ledger.take(ledger.demand(jobs[k], placement))
     placed = {p.job for p in plan}
     split = {jobs[k].name for k in found.split}
 
@@ -109,10 +120,53 @@ def assigned_plan(snapshot: Snapshot, weights: Mapping[str, float]) -> list[Plac
         return job.name not in split, -job.total_gpus, job.name
 
     rest = replace(
-        snapshot, waiting=tuple(j for j in snapshot.waiting if j.name not in placed), free_gpus=free
+        snapshot,
+        waiting=tuple(j for j in snapshot.waiting if j.name not in placed),
+        free_gpus=dict(ledger.free),
+        residual_gbps=dict(ledger.residual),
     )
     greedy = BacePipe("assigned", ordering=KeyedOrder(largest), allocator=CheapestPath())
     return plan + list(greedy.decide(rest))
+
+
+def _splitting(snapshot: Snapshot, jobs: Sequence[Job], names: Sequence[str]) -> Splitting:
+    """How each job may split: its stages and most blocks, and per pair of its usable regions
+    that the links' residual bandwidth can carry one crossing of it between, the Gbit/s that
+    crossing loads on each link direction (at the pair's slowest GPU: a longer path's slower
+    stage only needs less)."""
+    instance, residual = snapshot.instance, snapshot.residual_gbps
+    crossings: dict[int, dict[tuple[int, int], dict[Hashable, float]]] = {}
+    for k, job in enumerate(jobs):
+        usable = sorted(names.index(r.name) for r in jobf.usable_regions(instance, job))
+        for a, b in itertools.combinations(usable, 2):
+            crossing = Placement(job.name, (Block(names[a], 1), Block(names[b], 1)))
+            demand = Demand.of(instance, job, crossing)
+            if demand.uses and not resource_problems(demand, demand.gpus, residual):
+                load: dict[Hashable, float] = {
+                    d: times * demand.need_gbps for d, times in demand.uses.items()
+                }
+                crossings.setdefault(k, {})[a, b] = load
+    shapes = [(j.stages, blocks_of(snapshot, j, job_room(snapshot, j))) for j in jobs]
+    links: dict[Hashable, float] = {d: gbps for d, gbps in residual.items()}
+    return Splitting(shapes, crossings, links)
+
+
+def _split_placement(
+    snapshot: Snapshot, job: Job, counts: Mapping[str, int], ledger: Ledger
+) -> Placement | None:
+    """``job`` with ``counts[r]`` stages in each region r, the regions in the cheapest order
+    whose crossings the links' residual bandwidth carries (ties: the first order in name order);
+    None when no order fits. A split has at most ``max_regions`` blocks, so at most 4! orders."""
+    best: tuple[float, Placement] | None = None
+    for order in itertools.permutations(sorted(counts)):
+        placement = Placement(job.name, tuple(Block(r, counts[r]) for r in order))
+        problems, _ = ledger.problems(job, placement, check_bandwidth=True)
+        if problems:
+            continue
+        cost = epoch_cost(snapshot.instance, job, placement, snapshot.time_s)
+        if best is None or cost < best[0]:
+            best = cost, placement
+    return None if best is None else best[1]
 
 
 def _whole(job: Job, region: str) -> Placement:
