@@ -35,6 +35,7 @@ from bace_opt.milp.solver import (
     open_backend,
 )
 from bace_opt.policies.bace import BacePipe, Prioritizer
+from bace_opt.policies.mip_start import START_SHARE, solve_from_start
 from tests.conftest import INSTANCES, ROOT
 from tests.test_milp import partly_busy
 
@@ -119,6 +120,24 @@ def test_time_limit_holds_while_the_model_is_still_being_built(with_start: bool)
         assert result.weight <= weight_bound < sum(weights.values()), "the knapsack is tighter"
         assert result.gap == 1.0, "nothing proven"
     assert not _wait_gone(_solver_children(), 1.0)
+
+
+def test_time_limit_holds_with_the_start_inside_it() -> None:
+    """100x16x10-seed1 fits no all-whole packing, so the start's split-aware assignment runs; it
+    took 5 s of its own before the limit started (session 14). Now the start's HiGHS time is at
+    most ``START_SHARE`` of the limit and the whole decision answers within limit + 2 s."""
+    snapshot = load_snapshot(SNAPSHOTS / "100x16x10-seed1.yaml", ROOT)
+    weights = Prioritizer().weights_of(snapshot)
+    limit = 3.0
+    tic = time.monotonic()
+    result = solve_from_start(
+        snapshot, weights, _greedy(snapshot), SolveOptions(time_limit_s=limit)
+    )
+    elapsed = time.monotonic() - tic
+    assert elapsed < limit + MARGIN_S, (elapsed, result.start_s, result.message)
+    assert 0 < result.start_s < START_SHARE * limit + 0.5, "the greedy candidates: well under 1 s"
+    assert result.status == Status.TIME_LIMIT and result.usable, result.message
+    assert check_plan(snapshot, result.plan.values(), weights).feasible
 
 
 def _tiny() -> Snapshot:

@@ -26,14 +26,17 @@ def solve_epoch(
     options: SolveOptions | None = None,
     start: dict[str, Placement] | None = None,
     write_lp: Path | None = None,
+    started: float | None = None,
 ) -> SolveResult:
     """The lexicographically best decision for ``snapshot``; ``build_s`` is the time to build it.
 
     ``start`` (e.g. the greedy plan) is the MIP start, and the incumbent should the time limit
     come before stage 1 answers; ``write_lp`` gets the cost stage's model. The time limit counts
-    from this call; ``KeyboardInterrupt`` leaves it as it came (with no solver process left)."""
+    from ``started`` (``time.monotonic()``; default: this call), so a caller that first spent time
+    on the start keeps the limit's promise; ``KeyboardInterrupt`` leaves it as it came (with no
+    solver process left)."""
     options = options or SolveOptions()
-    started = time.monotonic()
+    started = time.monotonic() if started is None else started
     tic = time.perf_counter()
     data = epoch_data(snapshot, weights)
     if not any(j.blocks for j in data.jobs):

@@ -72,6 +72,9 @@ class SolveResult:
     """Wall-clock seconds to gather the data and build the Pyomo model."""
     solve_s: float = 0.0
     """Wall-clock seconds of both stages."""
+    start_s: float = 0.0
+    """Wall-clock seconds the caller spent on the MIP start before ``solve_epoch``, inside the
+    time limit (``policies.mip_start.solve_from_start``); 0 when the start was not timed so."""
     message: str = ""
 
     @property

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 from bace_opt.core.placement import Placement, Plan
 from bace_opt.core.world import Snapshot
-from bace_opt.milp import SolveOptions, Status, solve_epoch
+from bace_opt.milp import SolveOptions, Status
 from bace_opt.policies.bace import BacePipe, Prioritizer
-from bace_opt.policies.mip_start import mip_start
+from bace_opt.policies.mip_start import solve_from_start
 from bace_opt.resources.ledger import Ledger
 
 log = logging.getLogger(__name__)
@@ -46,8 +46,7 @@ class MilpPolicy:
         if not any(job.total_gpus <= free for job in snapshot.waiting):
             return greedy  # nothing can start: no model to build
         weights = self.prioritizer.weights_of(snapshot)
-        start = mip_start(snapshot, weights, {p.job: p for p in greedy})
-        result = solve_epoch(snapshot, weights, self.options, start=start)
+        result = solve_from_start(snapshot, weights, {p.job: p for p in greedy}, self.options)
         self.stats["milp_solves"] += 1
         if result.usable and self._fits(snapshot, result.plan):
             self.stats[

@@ -16,14 +16,23 @@ proven or bounded optimum, and never less weight than either plan.
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import replace
+from pathlib import Path
 
 from bace_opt.core.placement import Block, Placement
 from bace_opt.core.world import Instance, Job, Snapshot
 from bace_opt.formulas import job as jobf
 from bace_opt.formulas.placement import epoch_cost
-from bace_opt.milp.assignment import SPLIT_LIMIT_S, Option, Splitting, least_cost_assignment
+from bace_opt.milp import SolveOptions, SolveResult, solve_epoch
+from bace_opt.milp.assignment import (
+    ASSIGNMENT_LIMIT_S,
+    SPLIT_LIMIT_S,
+    Option,
+    Splitting,
+    least_cost_assignment,
+)
 from bace_opt.milp.capacity import reaches
 from bace_opt.milp.data import blocks_of, job_room, snapshot_capacity_bound
 from bace_opt.policies.bace import BacePipe
@@ -72,13 +81,19 @@ def packed_plans(snapshot: Snapshot, weights: Mapping[str, float]) -> list[list[
     return [list(policy.decide(snapshot)) for policy in policies]
 
 
-def assigned_plan(snapshot: Snapshot, weights: Mapping[str, float]) -> list[Placement]:
+def assigned_plan(
+    snapshot: Snapshot,
+    weights: Mapping[str, float],
+    limit_s: float = ASSIGNMENT_LIMIT_S + SPLIT_LIMIT_S,
+) -> list[Placement]:
     """The capacity bound's job set at the least total epoch cost with each job whole in one
     region, or split where the GPUs are too tightly packed for all to go whole
     (``milp.assignment``). A split job takes the assignment's stage counts, its regions in the
     cheapest order the links carry (``_split_placement``); a split job no order carries, then
     the rest of the waiting jobs, are placed by the cheapest-path greedy (largest first) into
-    what is left. Empty when the assignment finds nothing."""
+    what is left. Empty when the assignment finds nothing within ``limit_s`` (HiGHS's time;
+    each of the two assignments also within its own limit)."""
+    deadline = time.monotonic() + limit_s
     chosen = snapshot_capacity_bound(snapshot, weights).chosen
     instance, free = snapshot.instance, dict(snapshot.free_gpus)
     jobs = sorted((j for j in snapshot.waiting if j.name in chosen), key=lambda j: j.name)
@@ -97,9 +112,11 @@ def assigned_plan(snapshot: Snapshot, weights: Mapping[str, float]) -> list[Plac
     gpus = [j.total_gpus for j in jobs]
     room = [free.get(r, 0) for r in names]
     # Whole only first (a second at 200 jobs); the split-aware model is larger and slower.
-    found = least_cost_assignment(options, gpus, room) or least_cost_assignment(
-        options, gpus, room, _splitting(snapshot, jobs, names), SPLIT_LIMIT_S
-    )
+    found = least_cost_assignment(options, gpus, room, limit_s=min(ASSIGNMENT_LIMIT_S, limit_s))
+    left = deadline - time.monotonic()
+    if found is None and left > 0:
+        splitting = _splitting(snapshot, jobs, names)
+        found = least_cost_assignment(options, gpus, room, splitting, min(SPLIT_LIMIT_S, left))
     if not jobs or found is None:
         return []
     ledger = Ledger.of(snapshot)
@@ -174,24 +191,49 @@ def _whole(job: Job, region: str) -> Placement:
 
 
 def mip_start(
-    snapshot: Snapshot, weights: Mapping[str, float], greedy: Mapping[str, Placement]
+    snapshot: Snapshot,
+    weights: Mapping[str, float],
+    greedy: Mapping[str, Placement],
+    limit_s: float = ASSIGNMENT_LIMIT_S + SPLIT_LIMIT_S,
 ) -> dict[str, Placement]:
-    """The start admitting the most weight among ``greedy``, the weight-per-GPU plan and the
-    packed plans; among those admitting it (up to rounding: the same weights summed in another
-    order must not decide), the cheapest — with the capacity bound met, the start is where the
-    cost stage begins. On a tie in both, the earlier in that list (``greedy`` first)."""
+    """The start admitting the most weight among ``greedy``, the weight-per-GPU plan, the
+    packed plans and the assigned plan (its HiGHS time within ``limit_s``); among those admitting
+    it (up to rounding: the same weights summed in another order must not decide), the cheapest
+    — with the capacity bound met, the start is where the cost stage begins. On a tie in both,
+    the earlier in that list (``greedy`` first)."""
     candidates = [dict(greedy)] + [
         {p.job: p for p in plan}
         for plan in [
             weight_per_gpu_plan(snapshot, weights),
             *packed_plans(snapshot, weights),
-            assigned_plan(snapshot, weights),
+            assigned_plan(snapshot, weights, limit_s),
         ]
     ]
     admitted = [sum(weights[name] for name in plan) for plan in candidates]
     most = max(admitted)
     best = [c for c, w in zip(candidates, admitted, strict=True) if reaches(w, most)]
     return min(best, key=lambda plan: _cost(snapshot, plan))
+
+
+START_SHARE = 0.4
+"""The most of an epoch's time limit the start's assignments may take: at 10 s the MILP keeps
+6 s for its build, the capacity bound, the cost stage's LP bound and its search."""
+
+
+def solve_from_start(
+    snapshot: Snapshot,
+    weights: dict[str, float],
+    greedy: Mapping[str, Placement],
+    options: SolveOptions,
+    write_lp: Path | None = None,
+) -> SolveResult:
+    """``solve_epoch`` from ``mip_start``, the start's time inside ``options.time_limit_s`` (the
+    limit is a wall-clock promise for the whole decision; ``start_s`` says what the start took)."""
+    started = time.monotonic()
+    start = mip_start(snapshot, weights, greedy, START_SHARE * options.time_limit_s)
+    start_s = time.monotonic() - started
+    result = solve_epoch(snapshot, weights, options, start, write_lp, started)
+    return replace(result, start_s=start_s)
 
 
 def _cost(snapshot: Snapshot, plan: Mapping[str, Placement]) -> float:
