@@ -5,6 +5,8 @@ optimum and the appsi backend's objectives; a model with an ``extra`` family goe
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 
 import numpy as np
 import pyomo.environ as pyo
@@ -274,3 +276,26 @@ def test_every_shipped_snapshot_is_mirror_symmetric() -> None:
         snapshot = load_snapshot(path)
         data = epoch_data(snapshot, Prioritizer().weights_of(snapshot))
         assert all(mirror_symmetric(j, data) for j in data.jobs), path.name
+
+
+def test_no_highs_banner_reaches_the_terminal() -> None:
+    """HiGHS prints its banner once per process, at the first ``Highs`` born, to the file
+    descriptor; ``quiet_highs`` captures only that birth, and no later one prints (in this
+    process, in a forked child, or after Pyomo's appsi backend made its own)."""
+    script = (
+        "import os\n"
+        "from bace_opt.milp.solver import quiet_highs\n"
+        "quiet_highs(); quiet_highs().run()\n"
+        "from pyomo.contrib.appsi.solvers import Highs\n"
+        "import pyomo.environ as pyo\n"
+        "m = pyo.ConcreteModel(); m.x = pyo.Var(bounds=(0, 1)); m.o = pyo.Objective(expr=m.x)\n"
+        "s = Highs(); s.config.load_solution = False; s.solve(m)\n"
+        "if os.fork() == 0:\n"
+        "    quiet_highs().run(); os._exit(0)\n"
+        "os.wait(); print('done')\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert run.stdout == "done\n", run.stdout
+    assert "HiGHS" not in run.stderr

@@ -16,6 +16,7 @@ from bace_opt.milp.data import epoch_data
 from bace_opt.milp.isolate import isolation_available, solve_isolated
 from bace_opt.milp.lexicographic import solve_lexicographic
 from bace_opt.milp.result import SolveOptions, SolveResult, Status
+from bace_opt.milp.shortcut import shortcut
 
 __all__ = ["SolveOptions", "SolveResult", "Status", "solve_epoch"]
 
@@ -52,8 +53,13 @@ def solve_epoch(
         )
     if options.isolated and isolation_available():
         return solve_isolated(snapshot, weights, data, options, start, write_lp, started)
+    deadline = started + options.time_limit_s
+    tried = shortcut(data, start, options, write_lp, deadline)
+    if tried.answer is not None:
+        return tried.answer
     model = build_model(data)
     build_s = time.perf_counter() - tic
-    deadline = started + options.time_limit_s
-    result = solve_lexicographic(model, data, options, start, write_lp, deadline)
+    result = solve_lexicographic(
+        model, data, options, start, write_lp, deadline, matrix=tried.matrix
+    )
     return replace(result, build_s=build_s)

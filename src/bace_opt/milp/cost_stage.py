@@ -17,7 +17,7 @@ import pyomo.environ as pyo
 
 from bace_opt.milp.data import EpochData, admission_fixing
 from bace_opt.milp.direct import _standard
-from bace_opt.milp.matrix import epoch_matrix
+from bace_opt.milp.matrix import EpochMatrix, epoch_matrix
 from bace_opt.milp.relaxation import cost_lp_bound
 from bace_opt.milp.result import SolveOptions
 from bace_opt.milp.solver import Backend
@@ -31,11 +31,17 @@ LP_BOUND = "lp_bound"
 
 
 def relaxed_bound(
-    m: pyo.ConcreteModel, data: EpochData, backend: Backend, options: SolveOptions, limit: float
+    m: pyo.ConcreteModel,
+    data: EpochData,
+    backend: Backend,
+    options: SolveOptions,
+    limit: float,
+    matrix: EpochMatrix | None = None,
 ) -> float | None:
     """The cost stage's LP bound (``relaxation``), from the direct backend's arrays if it has
-    them; none for a model with ``extra`` families."""
-    matrix = getattr(backend, "matrix", None) or epoch_matrix(data)
+    them, else ``matrix`` (``epoch_matrix(data)``, built here if not given); none for a model
+    with ``extra`` families."""
+    matrix = getattr(backend, "matrix", None) or matrix or epoch_matrix(data)
     if not _standard(m, matrix):
         return None  # an ``extra`` family might change the objective: then no relaxation
     floor = float(pyo.value(m.floor)) if m.admission_floor is not None else -math.inf

@@ -89,7 +89,9 @@ def _standard(m: pyo.ConcreteModel, matrix: EpochMatrix) -> bool:
 class DirectHighsBackend:
     """HiGHS through highspy's arrays; falls back to ``HighsBackend`` for a non-standard model."""
 
-    def __init__(self, options: SolveOptions, data: EpochData) -> None:
+    def __init__(
+        self, options: SolveOptions, data: EpochData, matrix: EpochMatrix | None = None
+    ) -> None:
         _scheduler().match(options.threads)
         self._options = options
         self._data = data
@@ -101,6 +103,8 @@ class DirectHighsBackend:
         self._admits = np.zeros(0, dtype=np.int32)
         """The x columns: their bounds follow the model's at each stage."""
         self._matrix: EpochMatrix | None = None
+        self._built = matrix
+        """``epoch_matrix(data)`` if the caller has it already."""
         self._floor_row: int | None = None
         self._rows = 0
         self._appsi: HighsBackend | None = None
@@ -115,7 +119,7 @@ class DirectHighsBackend:
         return self._matrix
 
     def attach(self, m: pyo.ConcreteModel) -> None:
-        matrix = epoch_matrix(self._data)
+        matrix = self._built or epoch_matrix(self._data)
         if not _standard(m, matrix):
             log.info("the model has constraints build does not make; handing it over via appsi")
             self._appsi = HighsBackend(self._options)

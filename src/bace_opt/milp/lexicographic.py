@@ -31,6 +31,7 @@ from bace_opt.milp.cost_stage import LP_BOUND, LP_SHARE, fix_admission, relaxed_
 from bace_opt.milp.data import EpochData, trivial_bounds
 from bace_opt.milp.direct import DirectHighsBackend
 from bace_opt.milp.extract import extract_plan
+from bace_opt.milp.matrix import EpochMatrix
 from bace_opt.milp.result import DIRECT_BACKEND, SolveOptions, SolveResult, Status
 from bace_opt.milp.solver import Backend, HighsBackend, SolveFailure, StageOutcome, open_backend
 from bace_opt.milp.warmstart import apply_plan
@@ -143,9 +144,10 @@ def _two_stages(
     deadline: float | None,
     on_stage1: Callable[[StageOne], None] | None,
     on_incumbent: Callable[[Incumbent], None] | None = None,
+    matrix: EpochMatrix | None = None,
 ) -> _Found:
     backend: Backend = (
-        DirectHighsBackend(options, data)
+        DirectHighsBackend(options, data, matrix)
         if options.solver == DIRECT_BACKEND
         else open_backend(options)
     )
@@ -185,8 +187,11 @@ def _two_stages(
     apply_plan(m, data, admitted)
     remaining = deadline - time.monotonic()
     if remaining <= SKIP_STAGE2_S:
+        if matrix is not None:  # the LP bound the shortcut found for this admission, if any
+            known = relaxed_bound(m, data, backend, options, 0.0, matrix)
+            cost_floor = cost_floor if known is None else max(cost_floor, known)
         return _Found(Status.TIME_LIMIT, admitted, pyo.value(m.cost), cost_floor)
-    relaxed = relaxed_bound(m, data, backend, options, LP_SHARE * remaining)
+    relaxed = relaxed_bound(m, data, backend, options, LP_SHARE * remaining, matrix)
     if relaxed is not None:
         cost_floor = max(cost_floor, relaxed)
         if on_incumbent is not None:
@@ -270,6 +275,7 @@ def solve_lexicographic(
     deadline: float | None = None,
     on_stage1: Callable[[StageOne], None] | None = None,
     on_incumbent: Callable[[Incumbent], None] | None = None,
+    matrix: EpochMatrix | None = None,
 ) -> SolveResult:
     """Stage 1: max Σ w x (warm-started with ``start``); stage 2: min cost with Σ w x kept.
 
@@ -277,7 +283,7 @@ def solve_lexicographic(
     (``time.monotonic()``) ends both stages; without it, ``options.time_limit_s`` counts from the
     hand-over of the model. ``on_stage1`` hears stage 1's answer as soon as there is one,
     ``on_incumbent`` stage 2's improving solutions and its newer dual bounds (HiGHS backends
-    only), throttled."""
+    only), throttled. ``matrix`` is ``epoch_matrix(data)`` if the caller built it already."""
     tic = time.perf_counter()
     scale = float(pyo.value(m.COST_SCALE))
     progress = _Progress()
@@ -296,7 +302,7 @@ def solve_lexicographic(
 
     try:
         found = _two_stages(
-            m, data, options, start, write_lp, progress, deadline, on_stage1, on_incumbent
+            m, data, options, start, write_lp, progress, deadline, on_stage1, on_incumbent, matrix
         )
     except SolveFailure as failure:
         return failed(failure.status, failure.termination or progress.termination, str(failure))

@@ -13,7 +13,8 @@ from dataclasses import replace
 import pyomo.environ as pyo
 
 from bace_opt.core.placement import Placement
-from bace_opt.milp.data import EpochData, JobData, mirror_symmetric
+from bace_opt.milp.data import EpochData, JobData, mirror_symmetric, rated, single_type
+from bace_opt.milp.rows import Key
 
 
 def oriented(data: EpochData, job: JobData, placement: Placement) -> Placement:
@@ -26,11 +27,13 @@ def oriented(data: EpochData, job: JobData, placement: Placement) -> Placement:
     return replace(placement, blocks=tuple(reversed(placement.blocks)))
 
 
-def apply_plan(m: pyo.ConcreteModel, data: EpochData, placements: dict[str, Placement]) -> bool:
-    """Load ``placements`` into the variables (everything else zero). False when a placement does
-    not fit the model's index sets (then the caller should not warm start)."""
-    for var in m.component_data_objects(pyo.Var, descend_into=True):
-        var.set_value(0, skip_validation=True)
+def plan_values(
+    data: EpochData, placements: dict[str, Placement], scale: float
+) -> dict[Key, float] | None:
+    """The model's variables (``(family, index)``, as ``matrix`` names its columns) set from
+    ``placements``, at cost scale ``scale``; the rest are zero. None when a placement does not
+    fit the model's index sets."""
+    values: dict[Key, float] = {}
     for job in data.jobs:
         placement = placements.get(job.name)
         if placement is None or job.blocks == 0:
@@ -38,33 +41,47 @@ def apply_plan(m: pyo.ConcreteModel, data: EpochData, placements: dict[str, Plac
         if len(placement.blocks) > job.blocks or any(
             b.region not in job.regions for b in placement.blocks
         ):
-            return False
+            return None
         placement = oriented(data, job, placement)
-        m.x[job.name].set_value(1)
+        values["x", (job.name,)] = 1
         for k, block in enumerate(placement.blocks, start=1):
-            m.y[job.name, k, block.region].set_value(1)
-            m.n[job.name, k, block.region].set_value(block.stages)
+            values["y", (job.name, k, block.region)] = 1
+            values["n", (job.name, k, block.region)] = block.stages
         slowest = min(
             (data.region_type[b.region] for b in placement.blocks),
             key=lambda t: (data.type_peak[t], t),
         )
         rate = (
-            pyo.value(m.COST_SCALE)
+            scale
             * job.width
             * sum(job.rate[(b.region, slowest)] * b.stages for b in placement.blocks)
         )
-        if len(job.types) > 1:
-            m.theta[job.name, slowest].set_value(1)
-            m.E[job.name, slowest].set_value(rate)
-        elif job.name in m.RATED:
-            m.rho[job.name].set_value(rate)
+        if not single_type(job):
+            values["theta", (job.name, slowest)] = 1
+            values["E", (job.name, slowest)] = rate
+        elif rated(job):
+            values["rho", (job.name,)] = rate
         for k, (a, b) in enumerate(placement.crossings, start=1):
             if (a, b) not in job.pair_latency_s:
-                return False
-            m.z[job.name, k, a, b].set_value(1)
-            m.P[job.name, k].set_value(job.pair_latency_s[(a, b)] * rate)
-            if len(job.types) > 1:
+                return None
+            values["z", (job.name, k, a, b)] = 1
+            values["P", (job.name, k)] = job.pair_latency_s[(a, b)] * rate
+            if not single_type(job):
                 for d, uses in data.pair_uses[(a, b)].items():
-                    current = m.L[job.name, *d].value or 0.0
-                    m.L[job.name, *d].set_value(current + job.need_gbps[slowest] * uses)
+                    load = values.get(("L", (job.name, *d)), 0.0)
+                    values["L", (job.name, *d)] = load + job.need_gbps[slowest] * uses
+    return values
+
+
+def apply_plan(m: pyo.ConcreteModel, data: EpochData, placements: dict[str, Placement]) -> bool:
+    """Load ``placements`` into the variables (``plan_values``; everything else zero). False
+    when a placement does not fit the model's index sets (then the caller should not warm
+    start)."""
+    for var in m.component_data_objects(pyo.Var, descend_into=True):
+        var.set_value(0, skip_validation=True)
+    values = plan_values(data, placements, pyo.value(m.COST_SCALE))
+    if values is None:
+        return False
+    for (family, index), value in values.items():
+        getattr(m, family)[index if len(index) > 1 else index[0]].set_value(value)
     return True

@@ -22,6 +22,7 @@ import atexit
 import contextlib
 import functools
 import logging
+import math
 import multiprocessing
 import os
 import signal
@@ -35,8 +36,9 @@ from pathlib import Path
 from bace_opt.core.placement import Placement
 from bace_opt.milp.build import build_model
 from bace_opt.milp.data import EpochData
-from bace_opt.milp.lexicographic import solve_lexicographic
+from bace_opt.milp.lexicographic import Incumbent, solve_lexicographic
 from bace_opt.milp.result import SolveOptions
+from bace_opt.milp.shortcut import shortcut
 
 ORPHAN_S = 30.0
 """A child still solving this long after its deadline has lost its parent: SIGALRM ends it."""
@@ -130,6 +132,16 @@ def _serve(conn: Connection) -> None:
 def _solve(conn: Connection, request: Request) -> None:
     try:
         tic = time.perf_counter()
+        tried = shortcut(
+            request.data, request.start, request.options, request.write_lp, request.deadline
+        )
+        if tried.answer is not None:
+            conn.send(("done", tried.answer))
+            return
+        if tried.stage_one is not None:  # what the parent answers with if time runs out now
+            conn.send(("stage1", tried.stage_one))
+        if tried.lp_bound is not None:
+            conn.send(("incumbent", Incumbent(None, math.nan, tried.lp_bound)))
         model = build_model(request.data)
         build_s = time.perf_counter() - tic
         conn.send(("built", build_s))
@@ -142,6 +154,7 @@ def _solve(conn: Connection, request: Request) -> None:
             request.deadline,
             lambda one: conn.send(("stage1", one)),
             lambda found: conn.send(("incumbent", found)),
+            tried.matrix,
         )
         conn.send(("done", replace(result, build_s=build_s)))
     except OSError:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -61,6 +62,22 @@ class PathSet:
 
     def subset(self, mask: npt.NDArray[np.bool_]) -> PathSet:
         return PathSet(self.regions[mask], self.latency_s[mask], self.peak_tflops[mask])
+
+
+_LAST_INDEX: list[tuple[weakref.ref[Instance], PathIndex]] = []
+
+
+def shared_index(instance: Instance) -> PathIndex:
+    """``PathIndex.build(instance)``, shared by every pathfinder on the same instance: the MIP
+    start makes five new greedy policies per epoch, and each built the index again (0.4 s of a
+    whole geo6 run with exact epochs, session 15). The last instance's index is kept, held by
+    a weak reference to the instance: a new instance gets its own."""
+    last = _LAST_INDEX
+    if last and last[0][0]() is instance:
+        return last[0][1]
+    index = PathIndex.build(instance)
+    last[:] = [(weakref.ref(instance), index)]
+    return index
 
 
 @dataclass(frozen=True)
@@ -227,9 +244,9 @@ class Pathfinder:
     """The candidates of each shape on the ledger as it is now (``Ledger.version``)."""
 
     def index(self, instance: Instance) -> PathIndex:
-        """The instance's structural paths, built on first use."""
+        """The instance's structural paths, built on first use (``shared_index``)."""
         if self._index is None or self._indexed is not instance:
-            self._index, self._indexed = PathIndex.build(instance), instance
+            self._index, self._indexed = shared_index(instance), instance
             self._found, self._idle, self._recent = {}, {}, None
         return self._index
 
