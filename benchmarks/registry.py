@@ -317,6 +317,74 @@ class MilpScale(Spec):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Handover(Spec):
+    """What an epoch pays before HiGHS's clock starts, per backend: the Pyomo build and the
+    hand-over of both stages' models (appsi's ``set_instance`` and ``update``, or the arrays'
+    ``passModel`` and added cost rows), on snapshot files ``SIZE-seedN.yaml``; no solve."""
+
+    sizes: tuple[str, ...] = ("60x16x6", "100x16x10", "200x16x10", "60x8x20", "geo10-200-empty")
+    seeds: tuple[int, ...] = (0, 1, 2)
+    folder: Path = SNAPSHOTS
+    threads: int = 2
+
+    measure: ClassVar[str] = "cells.handover:handover"
+    isolation: ClassVar[Isolation] = "fresh"
+    timed: ClassVar[tuple[str, ...]] = (
+        *("data_s", "build_s", "appsi_attach_s", "appsi_update_s", "appsi_s"),
+        *("matrix_s", "direct_attach_s", "direct_update_s", "direct_s", "peak_rss_mib"),
+    )
+    table: ClassVar[str] = (
+        "snapshot:<22 rows:>8d nonzeros:>9d build_s:>7.2f appsi_attach_s:>14.2f "
+        "appsi_update_s:>14.2f appsi_s:>7.2f matrix_s:>8.2f direct_attach_s:>15.2f "
+        "direct_update_s:>15.2f direct_s:>8.2f"
+    )
+
+    def cells(self) -> list[dict[str, Any]]:
+        return [
+            {"path": str(self.folder / f"{size}-seed{seed}.yaml"), "threads": self.threads}
+            for size in self.sizes
+            for seed in self.seeds
+        ]
+
+
+@dataclass(frozen=True, kw_only=True)
+class HighsOptions(Spec):
+    """The epoch MILP as ``milp-scale`` solves it, under each named HiGHS setting of
+    ``cells.highs_options.SETTINGS`` (presolve, symmetry detection, heuristic effort, threads),
+    in process; the gap each reaches at the limit."""
+
+    sizes: tuple[str, ...] = ("100x16x10", "200x16x10", "60x8x20")
+    seeds: tuple[int, ...] = (0, 1)
+    settings: tuple[str, ...] = (
+        *("default", "presolve-off", "heuristics-0.3", "no-symmetry", "threads-1"),
+    )
+    folder: Path = SNAPSHOTS
+    time_limit_s: float = 30.0
+    backend: str = "appsi_highs"
+
+    measure: ClassVar[str] = "cells.highs_options:with_setting"
+    isolation: ClassVar[Isolation] = "fresh"
+    timed: ClassVar[tuple[str, ...]] = ("wall_s",)
+    table: ClassVar[str] = (
+        "snapshot:<18 setting:<15 status:<10 termination:<15 wall_s:>7.2f weight:>9.4f "
+        "weight_bound:>12.4f cost_usd:>10.2f cost_bound_usd:>14.2f cost_gap:>8.4f"
+    )
+
+    def cells(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "path": str(self.folder / f"{size}-seed{seed}.yaml"),
+                "setting": setting,
+                "time_limit_s": self.time_limit_s,
+                "backend": self.backend,
+            }
+            for size in self.sizes
+            for seed in self.seeds
+            for setting in self.settings
+        ]
+
+
+@dataclass(frozen=True, kw_only=True)
 class LookaheadDecisions(Spec):
     """Whole runs of geo6 worlds with ``bace`` and ``lookahead``: average JCT, cost, longest
     wait, and the decision time of every epoch (median, p95, max)."""
@@ -526,6 +594,15 @@ _SPECS: tuple[Spec, ...] = (
         quick={"sizes": ("10x4x6",), "seeds": (0,), "time_limit_s": 10.0, "repeats": 1},
     ),
     MilpScale(
+        name="milp-scale-10s",
+        stem="milp_scale_10s",
+        description="milp-scale's 100- and 200-job epochs at a 10 s limit: the anytime gap",
+        sizes=("100x16x10", "200x16x10"),
+        time_limit_s=10.0,
+        repeats=3,
+        quick={"sizes": ("10x4x6",), "seeds": (0,), "time_limit_s": 5.0, "repeats": 1},
+    ),
+    MilpScale(
         name="milp-scale-direct",
         stem="milp_scale_direct",
         description="milp-scale with the highs_direct backend (HiGHS fed arrays, no Pyomo model)",
@@ -537,6 +614,24 @@ _SPECS: tuple[Spec, ...] = (
             "time_limit_s": 10.0,
             "repeats": 1,
             "isolated": False,  # the in-process path too; milp-scale's quick runs the isolated one
+        },
+    ),
+    Handover(
+        name="handover",
+        stem="handover",
+        description="the Pyomo build and the hand-over to HiGHS per backend, 60-200 jobs, no solve",
+        repeats=3,
+        quick={"sizes": ("10x4x6",), "seeds": (0,), "repeats": 1},
+    ),
+    HighsOptions(
+        name="highs-options",
+        stem="highs_options",
+        description="the epoch MILP under HiGHS settings (presolve, symmetry, heuristics, threads)",
+        quick={
+            "sizes": ("10x4x6",),
+            "seeds": (0,),
+            "settings": ("default", "presolve-off"),
+            "time_limit_s": 5.0,
         },
     ),
     LookaheadDecisions(
