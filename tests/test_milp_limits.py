@@ -101,7 +101,9 @@ def test_time_limit_holds_while_the_model_is_still_being_built(with_start: bool)
     elapsed = time.monotonic() - tic
     assert elapsed < limit + MARGIN_S, (elapsed, result.message)
     assert result.status == Status.TIME_LIMIT, result.message
-    assert f"stopped at the {limit:g} s time limit" in result.message
+    # The parent's word when it stopped the child ("stopped at the 2 s time limit"), or the
+    # child's own when HiGHS, handed the model with no time left, answered first: either holds.
+    assert "time limit" in result.message
     if start is None:
         assert not result.usable and "before any solution was found" in result.message
     else:
@@ -119,7 +121,10 @@ def test_time_limit_holds_while_the_model_is_still_being_built(with_start: bool)
         ), "only the bounds that need no MILP solve: finite, honest"
         assert result.weight <= weight_bound < sum(weights.values()), "the knapsack is tighter"
         assert result.gap == 1.0, "nothing proven"
-    assert not _wait_gone(_solver_children(), 1.0)
+    if "stopped at the" in result.message:  # the parent stopped the child: it is gone
+        assert not _wait_gone(_solver_children(), 1.0)
+    else:  # the child answered in time: it is kept, idle, for the next epoch
+        assert "before any solution was found" in result.message or start is not None
 
 
 def test_time_limit_holds_with_the_start_inside_it() -> None:

@@ -94,7 +94,12 @@ def _fractional(items: Sequence[Item], capacity: int) -> CapacityBound:
 def reaches(weight: float, bound: float) -> bool:
     """``weight`` meets ``bound`` up to summation order (the same weights added in another order
     differ by rounding): with the bound met, the admission is proven optimal."""
-    return weight >= bound - 1e-9 * max(1.0, abs(bound))
+    return weight >= reach_floor(bound)
+
+
+def reach_floor(bound: float) -> float:
+    """The least weight that ``reaches`` ``bound``."""
+    return bound - 1e-9 * max(1.0, abs(bound))
 
 
 FIXING_CELLS = 5_000_000

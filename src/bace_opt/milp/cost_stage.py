@@ -19,7 +19,7 @@ from bace_opt.milp.data import EpochData, admission_fixing
 from bace_opt.milp.direct import _standard
 from bace_opt.milp.matrix import EpochMatrix, epoch_matrix
 from bace_opt.milp.relaxation import cost_lp_bound
-from bace_opt.milp.result import SolveOptions
+from bace_opt.milp.result import CostBound, SolveOptions
 from bace_opt.milp.solver import Backend
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,18 @@ LP_SHARE = 0.5
 """Share of stage 2's time its LP relaxation may take (``relaxation``) before the MILP runs."""
 LP_BOUND = "lp_bound"
 """Stage 2's termination word when the start's cost met the LP relaxation's bound: no solve."""
+COUNT_BOUND = "count_bound"
+"""The same when the bound met was the stage-count relaxation's (``count_bound``)."""
+
+
+def counted_bound(known: CostBound | None, weight: float, scale: float) -> float | None:
+    """``known`` (a bound the caller proved, ``count_bound``) in model units for a plan
+    admitting ``weight``: it holds for that plan where the weight is at least ``known``'s floor
+    (the cost stage's own floor sits a tolerance lower, so it does not bound every plan HiGHS
+    may visit there: it is used on the start before the search, and on the answer after it)."""
+    if known is None or weight < known.floor:
+        return None
+    return known.cost_usd * scale
 
 
 def relaxed_bound(

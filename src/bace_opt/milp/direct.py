@@ -76,12 +76,17 @@ def _termination(status: Any) -> str:
     return "error" if name in ERRORS else TERMINATION.get(name, "unknown")
 
 
-def _standard(m: pyo.ConcreteModel, matrix: EpochMatrix) -> bool:
-    """The model is exactly what ``build`` makes from the data: no component of an ``extra``
-    family, and every family as long as the matrix's."""
+def built_only(m: pyo.ConcreteModel) -> bool:
+    """No component of an ``extra`` family in the model (one might change its objective)."""
     kinds = (pyo.Constraint, pyo.Var, pyo.Objective)
     names = {c.local_name for c in m.component_objects(kinds, descend_into=True)}
-    if not names <= STANDARD_COMPONENTS:
+    return names <= STANDARD_COMPONENTS
+
+
+def _standard(m: pyo.ConcreteModel, matrix: EpochMatrix) -> bool:
+    """The model is exactly what ``build`` makes from the data: ``built_only``, and every
+    family as long as the matrix's."""
+    if not built_only(m):
         return False
     return all(len(getattr(m, name)) == rows for name, rows in matrix.families.items())
 

@@ -32,7 +32,7 @@ from bace_opt.core.placement import Placement
 from bace_opt.core.world import Snapshot
 from bace_opt.milp.data import EpochData, cost_scale, trivial_bounds
 from bace_opt.milp.lexicographic import Incumbent, StageOne
-from bace_opt.milp.result import SolveOptions, SolveResult, Status
+from bace_opt.milp.result import CostBound, SolveOptions, SolveResult, Status
 from bace_opt.milp.worker import CHILD_NAME, KEPT, Request, SolverProcess
 
 __all__ = ["CHILD_NAME", "isolation_available", "solve_isolated"]
@@ -129,6 +129,7 @@ def solve_isolated(
     start: dict[str, Placement] | None,
     write_lp: Path | None,
     started: float,
+    cost_bound: CostBound | None = None,
 ) -> SolveResult:
     """Build and solve ``data`` in a solver process; answer by ``started`` (``time.monotonic()``)
     + the time limit + ``KILL_GRACE_S`` whatever the child does."""
@@ -139,7 +140,7 @@ def solve_isolated(
     try:
         try:
             worker = KEPT.take()
-            worker.conn.send(Request(data, options, start, write_lp, deadline))
+            worker.conn.send(Request(data, options, start, write_lp, deadline, cost_bound))
         except Exception as exc:  # e.g. no forkserver could be started: a status, not a crash
             heard.failure = f"it could not be started ({type(exc).__name__}: {exc})"
         else:

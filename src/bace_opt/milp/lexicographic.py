@@ -27,12 +27,20 @@ import pyomo.environ as pyo
 from bace_opt.core.placement import Placement
 from bace_opt.milp.build import set_cost_families
 from bace_opt.milp.capacity import reaches
-from bace_opt.milp.cost_stage import LP_BOUND, LP_SHARE, fix_admission, relaxed_bound, release
+from bace_opt.milp.cost_stage import (
+    COUNT_BOUND,
+    LP_BOUND,
+    LP_SHARE,
+    counted_bound,
+    fix_admission,
+    relaxed_bound,
+    release,
+)
 from bace_opt.milp.data import EpochData, trivial_bounds
-from bace_opt.milp.direct import DirectHighsBackend
+from bace_opt.milp.direct import DirectHighsBackend, built_only
 from bace_opt.milp.extract import extract_plan
 from bace_opt.milp.matrix import EpochMatrix
-from bace_opt.milp.result import DIRECT_BACKEND, SolveOptions, SolveResult, Status
+from bace_opt.milp.result import DIRECT_BACKEND, CostBound, SolveOptions, SolveResult, Status
 from bace_opt.milp.solver import Backend, HighsBackend, SolveFailure, StageOutcome, open_backend
 from bace_opt.milp.warmstart import apply_plan
 
@@ -145,6 +153,7 @@ def _two_stages(
     on_stage1: Callable[[StageOne], None] | None,
     on_incumbent: Callable[[Incumbent], None] | None = None,
     matrix: EpochMatrix | None = None,
+    known: CostBound | None = None,
 ) -> _Found:
     backend: Backend = (
         DirectHighsBackend(options, data, matrix)
@@ -185,22 +194,29 @@ def _two_stages(
     if write_lp is not None:
         m.write(str(write_lp), io_options={"symbolic_solver_labels": True})
     apply_plan(m, data, admitted)
+    # The start's stage-count bound holds for this admission (not for every plan stage 2 may
+    # visit below it): it may end the stage before the search, and bounds its answer after.
+    weight = sum(j.weight for j in data.jobs if j.name in admitted)
+    scale = float(pyo.value(m.COST_SCALE))
+    counted = counted_bound(known, weight, scale) if built_only(m) else None
+    with_count = cost_floor if counted is None else max(cost_floor, counted)
     remaining = deadline - time.monotonic()
     if remaining <= SKIP_STAGE2_S:
         if matrix is not None:  # the LP bound the shortcut found for this admission, if any
-            known = relaxed_bound(m, data, backend, options, 0.0, matrix)
-            cost_floor = cost_floor if known is None else max(cost_floor, known)
-        return _Found(Status.TIME_LIMIT, admitted, pyo.value(m.cost), cost_floor)
+            kept = relaxed_bound(m, data, backend, options, 0.0, matrix)
+            with_count = with_count if kept is None else max(with_count, kept)
+        return _Found(Status.TIME_LIMIT, admitted, pyo.value(m.cost), with_count)
     relaxed = relaxed_bound(m, data, backend, options, LP_SHARE * remaining, matrix)
     if relaxed is not None:
         cost_floor = max(cost_floor, relaxed)
         if on_incumbent is not None:
             on_incumbent(Incumbent(None, math.nan, cost_floor))
-        if _closed(StageOutcome(first.status, "", pyo.value(m.cost), cost_floor)):
-            log.debug("the start's cost meets the cost LP's bound: stage 2 needs no solve")
-            progress.termination = LP_BOUND
-            return _Found(first.status, admitted, pyo.value(m.cost), cost_floor)
         remaining = deadline - time.monotonic()
+    if _closed(StageOutcome(first.status, "", pyo.value(m.cost), max(cost_floor, with_count))):
+        log.debug("the start's cost meets the cost stage's bound: stage 2 needs no solve")
+        by_count = counted is not None and (relaxed is None or counted > relaxed)
+        progress.termination = COUNT_BOUND if by_count else LP_BOUND
+        return _Found(first.status, admitted, pyo.value(m.cost), max(cost_floor, with_count))
     if on_incumbent is not None and isinstance(backend, (HighsBackend, DirectHighsBackend)):
         backend.on_incumbent = _streamer(m, data, on_incumbent)
         backend.on_bound = _bounder(on_incumbent)
@@ -276,6 +292,7 @@ def solve_lexicographic(
     on_stage1: Callable[[StageOne], None] | None = None,
     on_incumbent: Callable[[Incumbent], None] | None = None,
     matrix: EpochMatrix | None = None,
+    known: CostBound | None = None,
 ) -> SolveResult:
     """Stage 1: max Σ w x (warm-started with ``start``); stage 2: min cost with Σ w x kept.
 
@@ -283,7 +300,8 @@ def solve_lexicographic(
     (``time.monotonic()``) ends both stages; without it, ``options.time_limit_s`` counts from the
     hand-over of the model. ``on_stage1`` hears stage 1's answer as soon as there is one,
     ``on_incumbent`` stage 2's improving solutions and its newer dual bounds (HiGHS backends
-    only), throttled. ``matrix`` is ``epoch_matrix(data)`` if the caller built it already."""
+    only), throttled. ``matrix`` is ``epoch_matrix(data)`` if the caller built it already;
+    ``known`` a bound on the cost stage the caller proved (``cost_stage.counted_bound``)."""
     tic = time.perf_counter()
     scale = float(pyo.value(m.COST_SCALE))
     progress = _Progress()
@@ -302,7 +320,8 @@ def solve_lexicographic(
 
     try:
         found = _two_stages(
-            m, data, options, start, write_lp, progress, deadline, on_stage1, on_incumbent, matrix
+            *(m, data, options, start, write_lp, progress, deadline),
+            *(on_stage1, on_incumbent, matrix, known),
         )
     except SolveFailure as failure:
         return failed(failure.status, failure.termination or progress.termination, str(failure))

@@ -43,6 +43,16 @@ class SolveOptions:
     — for debugging and quick tests: the build and HiGHS's hand-over then run past the limit."""
 
 
+@dataclass(frozen=True)
+class CostBound:
+    """A bound on the cost stage found before the solve (``count_bound``'s relaxation, solved
+    for the MIP start): every plan admitting at least ``floor`` of priority weight costs at least
+    ``cost_usd``. The solve uses it wherever its cost stage's floor is at least ``floor``."""
+
+    floor: float
+    cost_usd: float
+
+
 @dataclass(frozen=True, kw_only=True)
 class SolveResult:
     """What the two solves found. ``plan`` is empty when nothing was found (see ``message``).

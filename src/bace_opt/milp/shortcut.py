@@ -25,12 +25,12 @@ import numpy as np
 
 from bace_opt.core.placement import Placement
 from bace_opt.milp.capacity import reaches
-from bace_opt.milp.cost_stage import LP_BOUND, LP_SHARE
+from bace_opt.milp.cost_stage import COUNT_BOUND, LP_BOUND, LP_SHARE, counted_bound
 from bace_opt.milp.data import EpochData, admission_fixing, trivial_bounds
 from bace_opt.milp.lexicographic import CAPACITY_BOUND, CLOSED_GAP, FLOOR_SLACK, StageOne
 from bace_opt.milp.matrix import EpochMatrix, epoch_matrix
 from bace_opt.milp.relaxation import cost_lp_bound
-from bace_opt.milp.result import SolveOptions, SolveResult, Status
+from bace_opt.milp.result import CostBound, SolveOptions, SolveResult, Status
 from bace_opt.milp.warmstart import oriented, plan_values
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,7 @@ def shortcut(
     options: SolveOptions,
     write_lp: Path | None,
     deadline: float,
+    cost_bound: CostBound | None = None,
 ) -> Tried:
     """The epoch proven from the arrays (``proven_start``; ``build_s`` the arrays' time), or
     what the try found on the way; nothing where the shortcut does not apply (no start, another
@@ -74,7 +75,7 @@ def shortcut(
     tic = time.perf_counter()
     matrix = epoch_matrix(data)
     build_s = time.perf_counter() - tic
-    tried = proven_start(data, matrix, start, options, deadline)
+    tried = proven_start(data, matrix, start, options, deadline, cost_bound)
     if tried.answer is None:
         return tried
     log.debug("the start meets the capacity and cost LP bounds: proven with no model built")
@@ -87,10 +88,11 @@ def proven_start(
     start: dict[str, Placement],
     options: SolveOptions,
     deadline: float,
+    cost_bound: CostBound | None = None,
 ) -> Tried:
-    """The start as the epoch's proven optimum, when the bounds prove it; else as far as the
-    proof got (nothing when the start does not fit the matrix or falls short of the capacity
-    bound)."""
+    """The start as the epoch's proven optimum, when the bounds prove it (the LP's, or
+    ``cost_bound`` where its floor allows); else as far as the proof got (nothing when the start
+    does not fit the matrix or falls short of the capacity bound)."""
     tic = time.perf_counter()
     values = plan_values(data, start, matrix.scale)
     if values is None:
@@ -119,15 +121,18 @@ def proven_start(
     bounds |= {name: (0.0, 0.0) for name in fixed.leave if name in bounds}
     limit = LP_SHARE * (deadline - time.monotonic())
     relaxed = cost_lp_bound(matrix, floor, bounds, limit, options.threads)
-    if relaxed is None:
+    counted = counted_bound(cost_bound, weight, matrix.scale)
+    if relaxed is None and counted is None:
         return Tried(matrix=matrix, stage_one=one)
     cost = float(matrix.cost @ v)
-    bound = max(cost_floor, relaxed)
+    lp_bound = None if relaxed is None else max(cost_floor, relaxed)
+    bound = max(cost_floor, *(b for b in (relaxed, counted) if b is not None))
     if abs(cost - bound) > CLOSED_GAP * max(1.0, abs(cost)):
-        return Tried(matrix=matrix, stage_one=one, lp_bound=bound)
+        return Tried(matrix=matrix, stage_one=one, lp_bound=lp_bound)
+    by_count = counted is not None and (relaxed is None or counted > relaxed)
     answer = SolveResult(
         status=Status.OPTIMAL,
-        termination=LP_BOUND,
+        termination=COUNT_BOUND if by_count else LP_BOUND,
         plan=plan,
         objective_usd=cost / matrix.scale,
         model_objective=cost,
@@ -137,7 +142,7 @@ def proven_start(
         objective_scale=matrix.scale,
         solve_s=time.perf_counter() - tic,
     )
-    return Tried(answer=answer, matrix=matrix, stage_one=one, lp_bound=bound)
+    return Tried(answer=answer, matrix=matrix, stage_one=one, lp_bound=lp_bound)
 
 
 def _within_rows(matrix: EpochMatrix, v: np.ndarray) -> bool:

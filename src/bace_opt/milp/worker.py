@@ -37,7 +37,7 @@ from bace_opt.core.placement import Placement
 from bace_opt.milp.build import build_model
 from bace_opt.milp.data import EpochData
 from bace_opt.milp.lexicographic import Incumbent, solve_lexicographic
-from bace_opt.milp.result import SolveOptions
+from bace_opt.milp.result import CostBound, SolveOptions
 from bace_opt.milp.shortcut import shortcut
 
 ORPHAN_S = 30.0
@@ -58,6 +58,7 @@ class Request:
     start: dict[str, Placement] | None
     write_lp: Path | None
     deadline: float
+    cost_bound: CostBound | None = None
 
 
 @functools.cache
@@ -133,7 +134,12 @@ def _solve(conn: Connection, request: Request) -> None:
     try:
         tic = time.perf_counter()
         tried = shortcut(
-            request.data, request.start, request.options, request.write_lp, request.deadline
+            request.data,
+            request.start,
+            request.options,
+            request.write_lp,
+            request.deadline,
+            request.cost_bound,
         )
         if tried.answer is not None:
             conn.send(("done", tried.answer))
@@ -155,6 +161,7 @@ def _solve(conn: Connection, request: Request) -> None:
             lambda one: conn.send(("stage1", one)),
             lambda found: conn.send(("incumbent", found)),
             tried.matrix,
+            request.cost_bound,
         )
         conn.send(("done", replace(result, build_s=build_s)))
     except OSError:

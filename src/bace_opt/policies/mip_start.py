@@ -33,8 +33,18 @@ from bace_opt.milp.assignment import (
     Splitting,
     least_cost_assignment,
 )
-from bace_opt.milp.capacity import reaches
-from bace_opt.milp.data import blocks_of, job_room, snapshot_capacity_bound
+from bace_opt.milp.capacity import reach_floor, reaches
+from bace_opt.milp.count_bound import count_bound
+from bace_opt.milp.data import (
+    admission_fixing,
+    blocks_of,
+    capacity_bound,
+    cost_scale,
+    epoch_data,
+    job_room,
+    snapshot_capacity_bound,
+)
+from bace_opt.milp.result import CostBound
 from bace_opt.policies.bace import BacePipe
 from bace_opt.policies.bace.allocator import CheapestPath
 from bace_opt.policies.lineup import KeyedOrder
@@ -119,19 +129,32 @@ def assigned_plan(
         found = least_cost_assignment(options, gpus, room, splitting, min(SPLIT_LIMIT_S, left))
     if not jobs or found is None:
         return []
+    whole = {jobs[k].name: names[region] for k, region in found.whole.items()}
+    split = {
+        jobs[k].name: {names[r]: n for r, n in counts.items()} for k, counts in found.split.items()
+    }
+    return placed_plan(snapshot, whole, split)
+
+
+def placed_plan(
+    snapshot: Snapshot, whole: Mapping[str, str], split: Mapping[str, Mapping[str, int]]
+) -> list[Placement]:
+    """Each job of ``whole`` in its region, each of ``split`` with those stage counts in the
+    cheapest order the links carry (``_split_placement``; largest job first); a split job no
+    order carries, then the rest of the waiting jobs, placed by the cheapest-path greedy
+    (largest first) into what is left."""
+    jobs = {j.name: j for j in snapshot.waiting}
     ledger = Ledger.of(snapshot)
     plan = []
-    for k, region in found.whole.items():
-        plan.append(_whole(jobs[k], names[region]))
-        ledger.take(ledger.demand(jobs[k], plan[-1]))
-    for k in sorted(found.split, key=lambda k: (-jobs[k].total_gpus, jobs[k].name)):
-        counts = {names[r]: n for r, n in found.split[k].items()}
-        placement = _split_placement(snapshot, jobs[k], counts, ledger)
+    for name, region in whole.items():
+        plan.append(_whole(jobs[name], region))
+        ledger.take(ledger.demand(jobs[name], plan[-1]))
+    for name in sorted(split, key=lambda name: (-jobs[name].total_gpus, name)):
+        placement = _split_placement(snapshot, jobs[name], split[name], ledger)
         if placement is not None:
             plan.append(placement)
-            ledger.take(ledger.demand(jobs[k], placement))
+            ledger.take(ledger.demand(jobs[name], placement))
     placed = {p.job for p in plan}
-    split = {jobs[k].name for k in found.split}
 
     def largest(_: Instance, job: Job) -> tuple[bool, int, str]:
         return job.name not in split, -job.total_gpus, job.name
@@ -144,6 +167,39 @@ def assigned_plan(
     )
     greedy = BacePipe("assigned", ordering=KeyedOrder(largest), allocator=CheapestPath())
     return plan + list(greedy.decide(rest))
+
+
+COUNT_LIMIT_S = 10.0
+"""Seconds HiGHS may spend on the stage-count relaxation (``milp.count_bound``) for the start.
+On 100x16x10 and 200x16x10 it proved its optimum (at ``COUNT_GAP``) within 5 s on three seeds
+of six and in 11 s on a fourth (docs/benchmarks.md, session 16)."""
+
+COUNT_GAP = 1e-3
+"""Relative gap at which the relaxation stops: its solution only seeds the start."""
+
+
+def counted_plan(
+    snapshot: Snapshot, weights: Mapping[str, float], limit_s: float = COUNT_LIMIT_S
+) -> tuple[list[Placement], CostBound | None]:
+    """The stage-count relaxation's solution for the capacity bound's weight, placed
+    (``placed_plan``), and the cost bound it proves; ([], None) where it has none (a negative
+    rate, or no packing of that weight)."""
+    if limit_s <= 0:
+        return [], None
+    data = epoch_data(snapshot, dict(weights))
+    capacity = capacity_bound(data).weight
+    floor = reach_floor(capacity)  # its bound: for every plan that reaches the capacity bound
+    scale = cost_scale(data)
+    fixed = admission_fixing(data, floor)
+    counted = count_bound(data, scale, floor, fixed, limit_s, threads=1, gap=COUNT_GAP)
+    if counted is None:
+        return [], None
+    bound = CostBound(floor, counted.bound / scale)
+    if not counted.stages:
+        return [], bound
+    whole = {name: next(iter(c)) for name, c in counted.stages.items() if len(c) == 1}
+    split = {name: c for name, c in counted.stages.items() if len(c) > 1}
+    return placed_plan(snapshot, whole, split), bound
 
 
 def _splitting(snapshot: Snapshot, jobs: Sequence[Job], names: Sequence[str]) -> Splitting:
@@ -194,25 +250,37 @@ def mip_start(
     snapshot: Snapshot,
     weights: Mapping[str, float],
     greedy: Mapping[str, Placement],
-    limit_s: float = ASSIGNMENT_LIMIT_S + SPLIT_LIMIT_S,
+    limit_s: float = ASSIGNMENT_LIMIT_S + SPLIT_LIMIT_S + COUNT_LIMIT_S,
 ) -> dict[str, Placement]:
     """The start admitting the most weight among ``greedy``, the weight-per-GPU plan, the
-    packed plans and the assigned plan (its HiGHS time within ``limit_s``); among those admitting
-    it (up to rounding: the same weights summed in another order must not decide), the cheapest
-    — with the capacity bound met, the start is where the cost stage begins. On a tie in both,
-    the earlier in that list (``greedy`` first)."""
-    candidates = [dict(greedy)] + [
-        {p.job: p for p in plan}
-        for plan in [
-            weight_per_gpu_plan(snapshot, weights),
-            *packed_plans(snapshot, weights),
-            assigned_plan(snapshot, weights, limit_s),
-        ]
+    packed plans, the assigned plan and the counted plan (their HiGHS time within ``limit_s``);
+    among those admitting it (up to rounding: the same weights summed in another order must not
+    decide), the cheapest — with the capacity bound met, the start is where the cost stage
+    begins. On a tie in both, the earlier in that list (``greedy`` first)."""
+    return start_and_bound(snapshot, weights, greedy, limit_s)[0]
+
+
+def start_and_bound(
+    snapshot: Snapshot,
+    weights: Mapping[str, float],
+    greedy: Mapping[str, Placement],
+    limit_s: float = ASSIGNMENT_LIMIT_S + SPLIT_LIMIT_S + COUNT_LIMIT_S,
+) -> tuple[dict[str, Placement], CostBound | None]:
+    """``mip_start``'s start, and the cost bound the counted plan's relaxation proved."""
+    deadline = time.monotonic() + limit_s
+    plans = [
+        weight_per_gpu_plan(snapshot, weights),
+        *packed_plans(snapshot, weights),
+        assigned_plan(snapshot, weights, limit_s),
     ]
+    counted, bound = counted_plan(
+        snapshot, weights, min(COUNT_LIMIT_S, deadline - time.monotonic())
+    )
+    candidates = [dict(greedy)] + [{p.job: p for p in plan} for plan in [*plans, counted]]
     admitted = [sum(weights[name] for name in plan) for plan in candidates]
     most = max(admitted)
     best = [c for c, w in zip(candidates, admitted, strict=True) if reaches(w, most)]
-    return min(best, key=lambda plan: _cost(snapshot, plan))
+    return min(best, key=lambda plan: _cost(snapshot, plan)), bound
 
 
 START_SHARE = 0.4
@@ -230,9 +298,9 @@ def solve_from_start(
     """``solve_epoch`` from ``mip_start``, the start's time inside ``options.time_limit_s`` (the
     limit is a wall-clock promise for the whole decision; ``start_s`` says what the start took)."""
     started = time.monotonic()
-    start = mip_start(snapshot, weights, greedy, START_SHARE * options.time_limit_s)
+    start, bound = start_and_bound(snapshot, weights, greedy, START_SHARE * options.time_limit_s)
     start_s = time.monotonic() - started
-    result = solve_epoch(snapshot, weights, options, start, write_lp, started)
+    result = solve_epoch(snapshot, weights, options, start, write_lp, started, bound)
     return replace(result, start_s=start_s)
 
 
