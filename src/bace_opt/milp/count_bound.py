@@ -75,11 +75,12 @@ def count_bound(
     threads: int | None = None,
     gap: float = 0.0,
 ) -> CountBound | None:
-    """R solved by HiGHS within ``limit_s``, stopping at relative ``gap``: its dual bound, in the
-    model's unit (costs × ``scale``), and its best solution; None where the theorem does not hold
-    (a negative rate) or HiGHS has no bound."""
+    """R built and solved by HiGHS within ``limit_s``, stopping at relative ``gap``: its dual
+    bound, in the model's unit (costs × ``scale``), and its best solution; None where the
+    theorem does not hold (a negative rate), or HiGHS has no bound or no time left."""
     import highspy
 
+    started = time.monotonic()
     jobs = [j for j in data.jobs if j.blocks > 0 and j.name not in fixed.leave]
     if limit_s <= 0 or any(v < 0 for j in jobs for v in j.rate.values()):
         return None
@@ -179,9 +180,12 @@ def count_bound(
     lp.integrality_ = [highspy.HighsVarType.kInteger] * len(cost)
     if highs.passModel(lp) != highspy.HighsStatus.kOk:
         return None
+    left = limit_s - (time.monotonic() - started)  # the build counts against the limit
+    if left <= 0:
+        return None
     _scheduler().match(threads or 1)
     settings: dict[str, float] = {
-        "time_limit": limit_s,
+        "time_limit": left,
         "mip_rel_gap": gap,
         "mip_abs_gap": 0.0,
         "mip_feasibility_tolerance": 1e-7,  # as the epoch MILP (``solver.HIGHS_SETTINGS``)

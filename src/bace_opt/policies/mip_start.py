@@ -96,13 +96,21 @@ def assigned_plan(
     weights: Mapping[str, float],
     limit_s: float = ASSIGNMENT_LIMIT_S + SPLIT_LIMIT_S,
 ) -> list[Placement]:
+    """``_assigned``'s plan."""
+    return _assigned(snapshot, weights, limit_s)[0]
+
+
+def _assigned(
+    snapshot: Snapshot, weights: Mapping[str, float], limit_s: float
+) -> tuple[list[Placement], bool]:
     """The capacity bound's job set at the least total epoch cost with each job whole in one
     region, or split where the GPUs are too tightly packed for all to go whole
     (``milp.assignment``). A split job takes the assignment's stage counts, its regions in the
     cheapest order the links carry (``_split_placement``); a split job no order carries, then
     the rest of the waiting jobs, are placed by the cheapest-path greedy (largest first) into
     what is left. Empty when the assignment finds nothing within ``limit_s`` (HiGHS's time;
-    each of the two assignments also within its own limit)."""
+    each of the two assignments also within its own limit). And whether the whole-only
+    assignment found one: every job of the set whole."""
     deadline = time.monotonic() + limit_s
     chosen = snapshot_capacity_bound(snapshot, weights).chosen
     instance, free = snapshot.instance, dict(snapshot.free_gpus)
@@ -124,16 +132,17 @@ def assigned_plan(
     # Whole only first (a second at 200 jobs); the split-aware model is larger and slower.
     found = least_cost_assignment(options, gpus, room, limit_s=min(ASSIGNMENT_LIMIT_S, limit_s))
     left = deadline - time.monotonic()
+    all_whole = found is not None
     if found is None and left > 0:
         splitting = _splitting(snapshot, jobs, names)
         found = least_cost_assignment(options, gpus, room, splitting, min(SPLIT_LIMIT_S, left))
     if not jobs or found is None:
-        return []
+        return [], all_whole
     whole = {jobs[k].name: names[region] for k, region in found.whole.items()}
     split = {
         jobs[k].name: {names[r]: n for r, n in counts.items()} for k, counts in found.split.items()
     }
-    return placed_plan(snapshot, whole, split)
+    return placed_plan(snapshot, whole, split), all_whole
 
 
 def placed_plan(
@@ -174,6 +183,10 @@ COUNT_LIMIT_S = 10.0
 On 100x16x10 and 200x16x10 it proved its optimum (at ``COUNT_GAP``) within 5 s on three seeds
 of six and in 11 s on a fourth (docs/benchmarks.md, session 16)."""
 
+COUNT_LEAST_S = 1.0
+"""The relaxation is not started with less of the start's time left: building it takes
+0.15–0.3 s at 60–200 jobs, and in the rest HiGHS would find nothing."""
+
 COUNT_GAP = 1e-3
 """Relative gap at which the relaxation stops: its solution only seeds the start."""
 
@@ -184,14 +197,14 @@ def counted_plan(
     """The stage-count relaxation's solution for the capacity bound's weight, placed
     (``placed_plan``), and the cost bound it proves; ([], None) where it has none (a negative
     rate, or no packing of that weight)."""
-    if limit_s <= 0:
-        return [], None
+    deadline = time.monotonic() + limit_s
     data = epoch_data(snapshot, dict(weights))
     capacity = capacity_bound(data).weight
     floor = reach_floor(capacity)  # its bound: for every plan that reaches the capacity bound
     scale = cost_scale(data)
     fixed = admission_fixing(data, floor)
-    counted = count_bound(data, scale, floor, fixed, limit_s, threads=1, gap=COUNT_GAP)
+    left = deadline - time.monotonic()
+    counted = count_bound(data, scale, floor, fixed, left, threads=1, gap=COUNT_GAP)
     if counted is None:
         return [], None
     bound = CostBound(floor, counted.bound / scale)
@@ -266,16 +279,16 @@ def start_and_bound(
     greedy: Mapping[str, Placement],
     limit_s: float = ASSIGNMENT_LIMIT_S + SPLIT_LIMIT_S + COUNT_LIMIT_S,
 ) -> tuple[dict[str, Placement], CostBound | None]:
-    """``mip_start``'s start, and the cost bound the counted plan's relaxation proved."""
+    """``mip_start``'s start, and the cost bound the counted plan's relaxation proved. The
+    relaxation runs only where not every job of the capacity bound's set fits whole."""
     deadline = time.monotonic() + limit_s
-    plans = [
-        weight_per_gpu_plan(snapshot, weights),
-        *packed_plans(snapshot, weights),
-        assigned_plan(snapshot, weights, limit_s),
-    ]
-    counted, bound = counted_plan(
-        snapshot, weights, min(COUNT_LIMIT_S, deadline - time.monotonic())
-    )
+    assigned, all_whole = _assigned(snapshot, weights, limit_s)
+    plans = [weight_per_gpu_plan(snapshot, weights), *packed_plans(snapshot, weights), assigned]
+    # Where every job of the set fits whole, the cost stage's LP is all but integral and the
+    # relaxation, whose gain is in packing, adds little (docs/benchmarks.md, session 16).
+    left = min(COUNT_LIMIT_S, deadline - time.monotonic())
+    skip = all_whole or left < COUNT_LEAST_S
+    counted, bound = ([], None) if skip else counted_plan(snapshot, weights, left)
     candidates = [dict(greedy)] + [{p.job: p for p in plan} for plan in [*plans, counted]]
     admitted = [sum(weights[name] for name in plan) for plan in candidates]
     most = max(admitted)
