@@ -57,8 +57,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class CountBound:
-    """R's answer: ``bound`` (model units) ≤ every plan's cost of the stage; ``optimal``
-    whether HiGHS proved R's optimum (then ``bound`` is it)."""
+    """R's answer: ``bound`` (model units, HiGHS's dual bound) ≤ every plan's cost of the
+    stage; ``optimal`` whether HiGHS stopped at the gap asked for (else at the time limit)."""
 
     bound: float
     optimal: bool
