@@ -363,3 +363,13 @@ def test_a_watchdog_stop_does_not_stop_the_next_solve() -> None:
     with _watchdog(highs, 60.0) as fired:
         highs.run()
     assert not fired and highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
+
+
+def test_a_start_in_an_unknown_region_fails_the_check_instead_of_crashing() -> None:
+    """The answer at a time limit re-checks the MIP start; one naming no region of the instance
+    is reported as failing the exact check (it raised ``KeyError`` when a solve timed out)."""
+    snapshot = _tiny()
+    job = snapshot.waiting[0]
+    nowhere = Placement(job.name, (Block("nowhere", job.stages),))
+    check = check_plan(snapshot, [nowhere], Prioritizer().weights_of(snapshot))
+    assert not check.feasible and "no region nowhere" in check.problems[0]

@@ -62,6 +62,10 @@ def check_plan(
             problems.append(f"{where}: blocks do not hold exactly its {job.stages} stages")
         if len(set(regions)) != len(regions) or len(regions) > instance.max_regions:
             problems.append(f"{where}: regions repeat or exceed max_regions")
+        unknown = sorted(set(regions) - set(instance.region))
+        if unknown:  # e.g. a start from elsewhere: a problem to report, not a crash
+            problems.append(f"{where}: no region {unknown[0]} in the instance")
+            continue
         gpu_types = [instance.region[r].gpu_type for r in regions]
         if not all(jobf.fits(job, g) for g in gpu_types):
             problems.append(f"{where}: a stage does not fit GPU memory")
