@@ -212,11 +212,13 @@ def _two_stages(
         if on_incumbent is not None:
             on_incumbent(Incumbent(None, math.nan, cost_floor))
         remaining = deadline - time.monotonic()
-    if _closed(StageOutcome(first.status, "", pyo.value(m.cost), max(cost_floor, with_count))):
+    known_now = relaxed is not None or counted is not None  # else only the trivial floor
+    bound = max(cost_floor, with_count)
+    if known_now and _closed(StageOutcome(first.status, "", pyo.value(m.cost), bound)):
         log.debug("the start's cost meets the cost stage's bound: stage 2 needs no solve")
         by_count = counted is not None and (relaxed is None or counted > relaxed)
         progress.termination = COUNT_BOUND if by_count else LP_BOUND
-        return _Found(first.status, admitted, pyo.value(m.cost), max(cost_floor, with_count))
+        return _Found(first.status, admitted, pyo.value(m.cost), bound)
     if on_incumbent is not None and isinstance(backend, (HighsBackend, DirectHighsBackend)):
         backend.on_incumbent = _streamer(m, data, on_incumbent)
         backend.on_bound = _bounder(on_incumbent)
