@@ -385,6 +385,41 @@ class HighsOptions(Spec):
 
 
 @dataclass(frozen=True, kw_only=True)
+class CountRelaxation(Spec):
+    """The cost stage's stage-count relaxation solved to gap 0 on the unproven big epochs, cold
+    and with the exact latency term from the MIP start (``cells.count_relaxation``): how long R
+    alone takes, how far its bound and its placed plan are from the 60 s answers."""
+
+    sizes: tuple[str, ...] = ("100x16x10", "200x16x10")
+    seeds: tuple[int, ...] = (0, 1, 2)
+    variants: tuple[str, ...] = ("R", "R+")
+    folder: Path = SNAPSHOTS
+    limit_s: float = 90.0
+    threads: int = 2
+
+    measure: ClassVar[str] = "cells.count_relaxation:relaxation"
+    isolation: ClassVar[Isolation] = "fresh"
+    timed: ClassVar[tuple[str, ...]] = ("solve_s",)
+    table: ClassVar[str] = (
+        "snapshot:<18 variant:<8 optimal:<8 proven:<7 solve_s:>8.2f start_cost_usd:>15.4f "
+        "bound_usd:>10.4f placed_cost_usd:>16.4f splits:>7"
+    )
+
+    def cells(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "path": str(self.folder / f"{size}-seed{seed}.yaml"),
+                "variant": variant,
+                "limit_s": self.limit_s,
+                "threads": self.threads,
+            }
+            for size in self.sizes
+            for seed in self.seeds
+            for variant in self.variants
+        ]
+
+
+@dataclass(frozen=True, kw_only=True)
 class LookaheadDecisions(Spec):
     """Whole runs of geo6 worlds with ``bace`` and ``lookahead``: average JCT, cost, longest
     wait, and the decision time of every epoch (median, p95, max)."""
@@ -622,6 +657,12 @@ _SPECS: tuple[Spec, ...] = (
         description="the Pyomo build and the hand-over to HiGHS per backend, 60-200 jobs, no solve",
         repeats=3,
         quick={"sizes": ("10x4x6",), "seeds": (0,), "repeats": 1},
+    ),
+    CountRelaxation(
+        name="count-relaxation",
+        stem="count_relaxation",
+        description="the stage-count relaxation to gap 0 on the big epochs: R cold, R+ warm",
+        quick={"sizes": ("30x8x6",), "seeds": (0,), "limit_s": 10.0},
     ),
     HighsOptions(
         name="highs-options",

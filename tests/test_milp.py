@@ -97,15 +97,15 @@ def exhaustive(snapshot: Snapshot, weights: dict[str, float]) -> tuple[float, fl
     return best
 
 
-@pytest.mark.parametrize("solver", HIGHS_BACKENDS)
+@pytest.mark.parametrize("solver", BACKENDS)
 @SETTINGS
 @given(doc=world_docs(max_jobs=3, sizes=(8, 16), min_regions_per_job=2))
 def test_milp_equals_exhaustive_search(solver: str, doc: dict) -> None:
-    """Both HiGHS backends, cold and from the greedy start: the proven optimum is exhaustive
-    search's, and the model's objective is the plan's cost as the checker measures it. (Random
-    negative prices and SCIP are left out here: a fresh clone's run found a negative-price epoch
-    where ``highs_direct``'s objective missed the checker's cost by 1.5e-4 $, and the SCIP case of
-    ``test_scip_claims_optimal_above_the_optimum`` — both open, see docs/decisions.md.)"""
+    """Every backend, cold and from the greedy start: the proven optimum is exhaustive search's,
+    and the model's objective is the plan's cost as the checker measures it. (Random negative
+    prices are left out here: a fresh clone's run found a negative-price epoch where
+    ``highs_direct``'s objective missed the checker's cost by 1.5e-4 $ — open, see
+    docs/decisions.md.)"""
     snapshot = partly_busy(build(doc), len(str(doc)))
     weights = Prioritizer().weights_of(snapshot)
     try:
@@ -494,8 +494,10 @@ KNOWN_SCIP_MISS = {
 """Found by a fresh clone's hypothesis run (session 8): two jobs, three regions, positive prices."""
 
 
-@pytest.mark.xfail(strict=True, reason="open: SCIP reports optimal at 3.2x the optimal cost")
-def test_scip_claims_optimal_above_the_optimum() -> None:
+def test_scip_finds_the_optimum_its_domcol_presolve_cut_off() -> None:
+    """SCIP's dominated-column presolver, at feastol 1e-7, cut this epoch's optimum off and SCIP
+    answered "optimal" at 3.2x its cost; with it off (``scip.SCIP_PARAMETERS``) SCIP equals
+    exhaustive search."""
     snapshot = partly_busy(build(KNOWN_SCIP_MISS), len(str(KNOWN_SCIP_MISS)))
     weights = Prioritizer().weights_of(snapshot)
     weight, cost = exhaustive(snapshot, weights)

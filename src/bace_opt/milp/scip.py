@@ -45,13 +45,23 @@ SCIP_STATUS: dict[str, Status] = {
 }
 """SCIP's statuses in our terms; TIME_LIMIT only with an incumbent, a status not listed is an
 error."""
-SCIP_PARAMETERS: dict[str, float] = {"numerics/feastol": 1e-7, "display/verblevel": 0}
+SCIP_PARAMETERS: dict[str, float] = {
+    "numerics/feastol": 1e-7,
+    "presolving/domcol/maxrounds": 0,
+    "display/verblevel": 0,
+}
 """SCIP's settings besides the limits and gaps:
 
 - ``numerics/feastol`` 1e-7 (SCIP's default is 1e-6) is HiGHS's primal feasibility tolerance. At
   the default, a solution may undercut cost rows and the objective row Pyomo's interface adds (a
   column bounded by the objective expression) by 1e-6 each: seen as a reported objective off its
   own solution's by more than ``stage.OBJECTIVE_CHECK``.
+- ``presolving/domcol/maxrounds`` 0: SCIP's dominated-column presolver, at that feastol, cut off
+  the optimum of a two-job, three-region cost stage (``tests/test_milp.py``
+  ``KNOWN_SCIP_MISS``): its LP file read by pyscipopt alone is "infeasible" with presolve on,
+  solves to HiGHS's optimum with it off, with domcol alone off, or at feastol 1e-6; through the
+  model SCIP answered "optimal" at 3.2 × the optimal cost (session 17; SCIP 10 in pyscipopt 6.3).
+  Switching one presolver off only removes reductions: no answer can become wrong.
 - ``display/verblevel`` 0, not for quiet but to finish: Pyomo reads SCIP's output through a pipe
   (``capture_output``) on a Python thread, while pyscipopt's ``optimize`` keeps the GIL. Once the
   log outgrows the pipe (64 KiB), SCIP blocks on its next line and the solve never returns (seen:
