@@ -278,7 +278,7 @@ class _Relaxation:
         return lp
 
     def point(self, plan: Mapping[str, Placement]) -> np.ndarray | None:
-        """``plan`` as R's point (the proof's construction, in ``count_bound``'s docstring);
+        """``plan`` as R's point (the proof's construction, in the module's docstring);
         None where R has no such point (a job R leaves out, or a crossing it does not offer)."""
         data, values = self.data, np.zeros(len(self.cost))
         for name, placement in plan.items():
